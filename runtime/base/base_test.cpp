@@ -1,0 +1,98 @@
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "child.hpp"
+#include "fd.hpp"
+#include "file.hpp"
+#include "log.hpp"
+#include "result.hpp"
+#include "strings.hpp"
+
+using namespace orun;
+
+static Result<int> half(int v) {
+  if (v % 2) return fail("odd: " + std::to_string(v));
+  return v / 2;
+}
+
+static Result<int> quarter(int v) {
+  int h = TRYC(half(v), "first half");
+  return TRY(half(h));
+}
+
+TEST_CASE("TRY propagates errors with context") {
+  CHECK(quarter(8).value() == 2);
+  auto r = quarter(6);
+  REQUIRE(!r);
+  CHECK(r.error().message == "odd: 3");
+  auto r2 = quarter(5);
+  CHECK(r2.error().message == "first half: odd: 5");
+  CHECK(r2.error().code == EINVAL);
+}
+
+TEST_CASE("sys_error names the operation and errno") {
+  auto e = sys_error("open /x", ENOENT).error();
+  CHECK(e.code == ENOENT);
+  CHECK(e.message == "open /x: No such file or directory");
+}
+
+TEST_CASE("Fd closes on destruction and moves") {
+  int raw;
+  {
+    Fd a(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    raw = a.get();
+    Fd b(std::move(a));
+    CHECK(!a.valid());
+    CHECK(b.get() == raw);
+  }
+  CHECK(::fcntl(raw, F_GETFD) == -1);
+}
+
+TEST_CASE("strings") {
+  CHECK(split("a:b::c", ':') == std::vector<std::string>{"a", "b", "", "c"});
+  CHECK(trim("  x y \n") == "x y");
+  CHECK(parse_int("-12").value() == -12);
+  CHECK(!parse_int("12x"));
+  CHECK(!parse_uint("-1"));
+  CHECK(!parse_int(""));
+  CHECK(clean_path("/a/./b//../c") == "/a/c");
+  CHECK(clean_path("/../..") == "/");
+  CHECK(path_join("/root/", "../../etc/passwd") == "/root/etc/passwd");
+  CHECK(path_join("/r", "/") == "/r");
+}
+
+TEST_CASE("atomic write, read, mkdir_p, remove_tree") {
+  char tmpl[] = "/tmp/orun-base-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  REQUIRE(mkdir_p(dir + "/a/b/c"));
+  REQUIRE(write_file_atomic(dir + "/a/b/c/f", "hello"));
+  CHECK(read_file(dir + "/a/b/c/f").value() == "hello");
+  CHECK(!path_exists(dir + "/a/b/c/f.tmp"));
+  REQUIRE(write_file(dir + "/a/g", "x"));
+  REQUIRE(::symlink("/etc", (dir + "/a/link").c_str()) == 0);
+  REQUIRE(remove_tree(dir));
+  CHECK(!path_exists(dir));
+  CHECK(path_exists("/etc/hostname") == (::access("/etc/hostname", F_OK) == 0));
+  CHECK(!read_file(dir + "/nope"));
+}
+
+TEST_CASE("ChildPid kills and reaps") {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  { ChildPid c(pid); }
+  CHECK(::kill(pid, 0) == -1);
+  pid = ::fork();
+  if (pid == 0) ::_exit(3);
+  ChildPid c(pid);
+  CHECK(exit_code_of(c.wait()) == 3);
+}
+
+TEST_CASE("json escape") {
+  CHECK(log::json_escape("a\"b\\c\n\x01") == "a\\\"b\\\\c\\n\\u0001");
+}

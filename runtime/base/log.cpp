@@ -1,0 +1,86 @@
+#include "log.hpp"
+
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace orun::log {
+namespace {
+int g_fd = 2;
+bool g_owned = false;
+Format g_format = Format::text;
+bool g_debug = false;
+
+const char* level_name(Level l) {
+  switch (l) {
+    case Level::debug: return "debug";
+    case Level::info: return "info";
+    case Level::warning: return "warning";
+    case Level::error: return "error";
+  }
+  return "error";
+}
+}  // namespace
+
+void setup(const std::string& path, Format format, bool debug) {
+  g_format = format;
+  g_debug = debug;
+  if (!path.empty()) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      if (g_owned) ::close(g_fd);
+      g_fd = fd;
+      g_owned = true;
+    }
+  }
+}
+
+int fd() { return g_owned ? g_fd : -1; }
+
+std::string json_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out;
+}
+
+void write(Level level, std::string_view msg) {
+  if (level == Level::debug && !g_debug) return;
+  std::string line;
+  if (g_format == Format::json) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char tbuf[64];
+    std::snprintf(tbuf, sizeof tbuf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+    line = std::string("{\"level\":\"") + level_name(level) + "\",\"msg\":\"" + json_escape(msg) +
+           "\",\"time\":\"" + tbuf + "\"}\n";
+  } else {
+    line = std::string("orun: ") + (level == Level::error ? "" : std::string(level_name(level)) + ": ") +
+           std::string(msg) + "\n";
+  }
+  ssize_t r = ::write(g_fd, line.data(), line.size());
+  (void)r;
+}
+
+}  // namespace orun::log

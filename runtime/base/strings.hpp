@@ -1,0 +1,23 @@
+// String helpers that the standard library lacks.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace orun {
+
+std::vector<std::string> split(std::string_view s, char sep);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+std::string_view trim(std::string_view s);
+// Whole-string decimal parse; nullopt on junk or overflow.
+std::optional<int64_t> parse_int(std::string_view s);
+std::optional<uint64_t> parse_uint(std::string_view s);
+// Join a container-relative path onto a root without leaving it lexically
+// ("a/../../b" stays under root). Symlinks are the caller's concern.
+std::string path_join(std::string_view root, std::string_view rel);
+// Collapse "//", "." and ".." lexically; result is absolute when input is.
+std::string clean_path(std::string_view path);
+
+}  // namespace orun
