@@ -468,6 +468,7 @@ TEST_CASE("rootfs: user namespace keeps locked flags, binds devices and sysfs") 
   cfg.mounts = {
       mnt("/dev", "tmpfs", "tmpfs", {"nosuid", "mode=755"}),
       mnt("/locked", "bind", locked, {"bind", "ro"}),
+      mnt("/locked2", "bind", locked, {"bind", "ro", "suid", "dev", "exec", "noatime"}),
       mnt("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
       mnt("/tmp", "tmpfs", "tmpfs", {}),
   };
@@ -498,6 +499,7 @@ TEST_CASE("rootfs: user namespace keeps locked flags, binds devices and sysfs") 
     c.expect(slurp("/locked/f") == "locked", "locked bind content");
     unsigned long want = ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC;
     c.expect((vfs_flags("/locked") & want) == want, "/locked is ro and kept nosuid,nodev,noexec");
+    c.expect((vfs_flags("/locked2") & want) == want, "/locked2: suid,dev,exec cannot undo locked flags, ro still applies");
     c.expect(fs_type("/sys") == SYSFS_MAGIC && ::access("/sys/kernel", F_OK) == 0, "/sys bound from the host");
     c.expect(vfs_flags("/sys") & ST_RDONLY, "/sys read-only");
     c.expect(vfs_flags("/") & ST_RDONLY, "root.readonly in a user namespace");
