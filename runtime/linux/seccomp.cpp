@@ -8,7 +8,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cctype>
 #include <cstring>
 
@@ -78,35 +80,23 @@ uint32_t arch_token(const std::string& oci) {
   return seccomp_arch_resolve_name(lower.c_str());
 }
 
-// An action name and its optional errno into a libseccomp action value.
+// An action name and its optional errno into a libseccomp action value. An
+// errno on another action is ignored, as runc 1.1 does (the spec does not
+// forbid it, and configs that run under runc must run here).
 Result<uint32_t> parse_action(const std::string& name, std::optional<uint32_t> errno_ret, const std::string& field,
                               const std::string& errno_field) {
-  auto no_errno = [&]() -> Result<> {
-    if (errno_ret) return fail(errno_field + ": only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno");
-    return {};
-  };
   if (name == "SCMP_ACT_ERRNO" || name == "SCMP_ACT_TRACE") {
     uint32_t e = errno_ret.value_or(EPERM);
     if (e > 0xffff) return fail(errno_field + ": " + std::to_string(e) + " is above 65535");
     return name == "SCMP_ACT_ERRNO" ? SCMP_ACT_ERRNO(e) : SCMP_ACT_TRACE(e);
   }
-  uint32_t act;
-  if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD")
-    act = SCMP_ACT_KILL_THREAD;
-  else if (name == "SCMP_ACT_KILL_PROCESS")
-    act = SCMP_ACT_KILL_PROCESS;
-  else if (name == "SCMP_ACT_TRAP")
-    act = SCMP_ACT_TRAP;
-  else if (name == "SCMP_ACT_ALLOW")
-    act = SCMP_ACT_ALLOW;
-  else if (name == "SCMP_ACT_LOG")
-    act = SCMP_ACT_LOG;
-  else if (name == "SCMP_ACT_NOTIFY")
-    act = SCMP_ACT_NOTIFY;
-  else
-    return fail(field + ": unknown action \"" + name + "\"");
-  TRY(no_errno());
-  return act;
+  if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL_THREAD;
+  if (name == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
+  if (name == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
+  if (name == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
+  if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
+  if (name == "SCMP_ACT_NOTIFY") return SCMP_ACT_NOTIFY;
+  return fail(field + ": unknown action \"" + name + "\"");
 }
 
 Result<std::vector<sock_filter>> export_bpf(scmp_filter_ctx ctx) {
@@ -120,6 +110,65 @@ Result<std::vector<sock_filter>> export_bpf(scmp_filter_ctx ctx) {
   std::vector<sock_filter> bpf(raw.size() / sizeof(sock_filter));
   std::memcpy(bpf.data(), raw.data(), raw.size());
   return bpf;
+}
+
+// The -ENOSYS stub runc prepends (its patchbpf): for each architecture listed
+// in linux.seccomp.architectures, a system call numbered above the highest
+// one the profile names returns ENOSYS instead of the default action, so
+// that a libc probing a syscall newer than the profile (clone3, faccessat2)
+// falls back instead of failing with EPERM. Only for a non-permissive
+// default action that is not already ENOSYS, as runc.
+struct ArchMax {
+  uint32_t audit = 0;                    // AUDIT_ARCH_* seen in seccomp_data.arch
+  uint32_t native = 0xffffffff, x32 = 0xffffffff;  // highest syscall; 0xffffffff: none (never ENOSYS)
+};
+
+constexpr uint32_t kX32Bit = 0x40000000;
+
+sock_filter stmt(uint16_t code, uint32_t k) { return sock_filter{code, 0, 0, k}; }
+sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { return sock_filter{code, jt, jf, k}; }
+
+std::vector<sock_filter> enosys_stub(const spec::Seccomp& sc, uint32_t default_action) {
+  std::vector<sock_filter> out;
+  if (default_action == SCMP_ACT_ALLOW || default_action == SCMP_ACT_LOG || default_action == SCMP_ACT_ERRNO(ENOSYS))
+    return out;
+  std::vector<ArchMax> archs;
+  for (const auto& name : sc.architectures) {
+    uint32_t token = arch_token(name);
+    if (token == 0) continue;
+    bool is_x32 = token == SCMP_ARCH_X32;
+    // SCMP_ARCH_X32 is a libseccomp-only value: x32 calls arrive as x86_64
+    // with bit 30 set in the number.
+    uint32_t audit = is_x32 ? SCMP_ARCH_X86_64 : token;
+    int highest = -1;
+    for (const auto& rule : sc.syscalls)
+      for (const auto& sys : rule.names) highest = std::max(highest, seccomp_syscall_resolve_name_arch(token, sys.c_str()));
+    if (highest <= 0) continue;
+    ArchMax* slot = nullptr;
+    for (auto& a : archs)
+      if (a.audit == audit) slot = &a;
+    if (!slot) slot = &archs.emplace_back(ArchMax{audit});
+    (is_x32 ? slot->x32 : slot->native) = static_cast<uint32_t>(highest);
+  }
+  const uint16_t ld = BPF_LD | BPF_W | BPF_ABS;
+  const uint32_t enosys = SECCOMP_RET_ERRNO | ENOSYS;
+  for (const auto& a : archs) {
+    // Each block falls through to the next one, the last into libseccomp's filter.
+    out.push_back(stmt(ld, offsetof(seccomp_data, arch)));
+    if (a.audit == SCMP_ARCH_X86_64) {
+      out.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, a.audit, 0, 5));
+      out.push_back(stmt(ld, offsetof(seccomp_data, nr)));
+      out.push_back(jump(BPF_JMP | BPF_JSET | BPF_K, kX32Bit, 0, 1));
+      out.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, a.x32, 1, 2));
+      out.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, a.native, 0, 1));
+    } else {
+      out.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, a.audit, 0, 3));
+      out.push_back(stmt(ld, offsetof(seccomp_data, nr)));
+      out.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, a.native, 0, 1));
+    }
+    out.push_back(stmt(BPF_RET | BPF_K, enosys));
+  }
+  return out;
 }
 
 void json_escape(std::string& out, std::string_view s) {
@@ -255,7 +304,9 @@ Result<std::optional<SeccompProgram>> prepare_seccomp(const spec::Seccomp* sc) {
   // kernel refuses the flag.
   if (!prog.notify) prog.flags &= ~kWaitKillableRecv;
 
-  prog.bpf = TRYC(export_bpf(ctx.get()), base);
+  prog.bpf = enosys_stub(*sc, def);
+  auto filter = TRYC(export_bpf(ctx.get()), base);
+  prog.bpf.insert(prog.bpf.end(), filter.begin(), filter.end());
   if (prog.bpf.size() > BPF_MAXINSNS)
     return fail(base + ": the filter has " + std::to_string(prog.bpf.size()) + " instructions, the kernel allows " +
                 std::to_string(BPF_MAXINSNS), E2BIG);

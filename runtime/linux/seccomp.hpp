@@ -11,6 +11,10 @@
 //     init then runs under the filter. (Also when CAP_SYS_ADMIN stays in the
 //     effective set the late load works; the early one is always safe.)
 //
+// As runc, a stub ahead of libseccomp's program returns ENOSYS for system
+// calls numbered above the highest one the profile names, per listed
+// architecture, when the default action is not permissive (see seccomp.cpp).
+//
 // SCMP_ACT_NOTIFY: the parent connects to linux.seccomp.listenerPath with
 // connect_listener() before cloning (it is a host path). load_seccomp()
 // returns the listener fd; it goes to the agent with the spec's

@@ -93,18 +93,20 @@ TEST_CASE("prepare_seccomp: errors name the field") {
     sc.default_action = "SCMP_ACT_NOTIFY";
     CHECK(prepare_error(sc).starts_with("linux.seccomp.defaultAction: "));
   }
-  SUBCASE("defaultErrnoRet on ALLOW") {
-    sc.default_errno_ret = 1;
-    CHECK(prepare_error(sc).starts_with("linux.seccomp.defaultErrnoRet: "));
+  SUBCASE("errnoRet above 16 bits") {
+    sc.default_action = "SCMP_ACT_ERRNO";
+    sc.default_errno_ret = 70000;
+    CHECK(prepare_error(sc) == "linux.seccomp.defaultErrnoRet: 70000 is above 65535");
   }
   SUBCASE("rule action") {
     sc.syscalls.push_back(rule({"uname"}, "SCMP_ACT_ERRNO"));
     sc.syscalls.push_back(rule({"uname"}, "SCMP_ACT_BOGUS"));
     CHECK(prepare_error(sc) == "linux.seccomp.syscalls[2].action: unknown action \"SCMP_ACT_BOGUS\"");
   }
-  SUBCASE("errnoRet on a non-errno action") {
+  SUBCASE("errnoRet on a non-errno action is ignored (runc 1.1 too)") {
+    sc.default_errno_ret = 1;
     sc.syscalls.push_back(rule({"uname"}, "SCMP_ACT_KILL", 3));
-    CHECK(prepare_error(sc).starts_with("linux.seccomp.syscalls[1].errnoRet: "));
+    CHECK(prepare_error(sc) == "(no error)");
   }
   SUBCASE("operator and index") {
     sc.syscalls.push_back(rule({"uname"}, "SCMP_ACT_ERRNO", {}, {arg(0, "SCMP_CMP_EQ", 1), arg(1, "SCMP_CMP_XX", 1)}));
@@ -212,6 +214,47 @@ TEST_CASE("defaultErrnoRet applies to the default action") {
     return 0;
   });
   CHECK(exit_code_of(st) == 0);
+}
+
+TEST_CASE("ENOSYS stub: syscalls above the profile's highest return ENOSYS (runc)") {
+  spec::Seccomp sc;
+  sc.default_action = "SCMP_ACT_ERRNO";  // EPERM
+  sc.syscalls.push_back(rule({"exit", "exit_group", "getpid", "write", "umask"}, "SCMP_ACT_ALLOW"));
+  // Named but denied: still raises the highest known number (exit_group, 231, on x86_64).
+  sc.syscalls.push_back(rule({"uname"}, "SCMP_ACT_ERRNO", EXDEV));
+
+  auto run = [](const spec::Seccomp& c, long nr, int want) {
+    auto p = prepare_seccomp(&c);
+    REQUIRE(p);
+    int st = in_child([&] {
+      if (!set_no_new_privs() || !load_seccomp(**p)) return 10;
+      errno = 0;
+      long r = ::syscall(nr, 0, 0, 0);
+      return r == -1 && errno == want ? 0 : 11;
+    });
+    return exit_code_of(st);
+  };
+  int above = 1000;  // no such syscall on any architecture
+#if defined(__x86_64__)
+  SUBCASE("without architectures: no stub, the default action") {
+    CHECK(run(sc, above, EPERM) == 0);
+  }
+  SUBCASE("with architectures: ENOSYS above, default below, rules kept") {
+    sc.architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
+    CHECK(run(sc, above, ENOSYS) == 0);
+    CHECK(run(sc, SYS_clone3, ENOSYS) == 0);
+    CHECK(run(sc, SYS_getcwd, EPERM) == 0);
+    CHECK(run(sc, SYS_uname, EXDEV) == 0);
+  }
+  SUBCASE("a permissive default gets no stub") {
+    sc.default_action = "SCMP_ACT_ALLOW";
+    sc.architectures = {"SCMP_ARCH_X86_64"};
+    sc.syscalls[0] = rule({"getpid"}, "SCMP_ACT_ERRNO");
+    CHECK(run(sc, above, ENOSYS) == 0);  // the kernel's own ENOSYS
+    CHECK(run(sc, SYS_getpid, EPERM) == 0);
+    CHECK(run(sc, SYS_getcwd, EPERM) != 0);
+  }
+#endif
 }
 
 TEST_CASE("container_process_state") {
