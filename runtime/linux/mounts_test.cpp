@@ -517,17 +517,24 @@ TEST_CASE("rootfs: idmapped bind mounts") {
   auto m = mnt("/idm", "bind", b.data, {"rbind"});
   m.uid_mappings = {{0, 1000, 1}};
   m.gid_mappings = {{0, 2000, 1}};
-  cfg.mounts = {m, mnt("/idm2", "bind", b.data, {"bind", "idmap"})};
+  cfg.mounts = {m, mnt("/idm2", "bind", b.data, {"bind", "idmap"}), mnt("/idm3", "bind", "/nonexistent", {"bind"})};
   cfg.linux.emplace();
   cfg.linux->uid_mappings = {{0, 3000, 10}};
   cfg.linux->gid_mappings = {{0, 4000, 10}};
   RootfsOptions opt;
   opt.rootfs = b.rootfs;
+  // A tree the parent prepared (as the host side does before the init enters its user ns):
+  // used instead of mounts[2].source.
+  auto tree = make_idmapped_tree(b.data, false, false, {{0, 5000, 1}}, {{0, 6000, 1}});
+  REQUIRE_MESSAGE(tree, tree.error().message);
+  opt.mount_trees[2] = tree->get();
   std::string out = in_child([&] {
     Checks c;
     if (::unshare(CLONE_NEWNS) < 0) return std::string("unshare failed\n");
     if (!c.ok(prepare_rootfs(cfg, opt), "prepare_rootfs")) return c.failures;
     struct stat st {};
+    c.expect(::stat((b.rootfs + "/idm3/hello").c_str(), &st) == 0 && st.st_uid == 5000 && st.st_gid == 6000,
+             "prepared tree from mount_trees");
     c.expect(::stat((b.rootfs + "/idm/hello").c_str(), &st) == 0 && st.st_uid == 1000 && st.st_gid == 2000,
              "mount mappings: uid 0 shows as 1000, gid 0 as 2000");
     c.expect(::stat((b.rootfs + "/idm2/hello").c_str(), &st) == 0 && st.st_uid == 3000 && st.st_gid == 4000,
@@ -567,4 +574,35 @@ TEST_CASE("rootfs: no_pivot and shared propagation") {
     });
     CHECK_MESSAGE(out.empty(), out);
   }
+}
+
+TEST_CASE("rootfs: cgroup mount with a cgroup namespace") {
+  if (!is_root()) return;
+  Bundle b;
+  spec::Config cfg;
+  cfg.mounts = {mnt("/sys", "sysfs", "sysfs", {"ro"}),
+                mnt("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "ro"})};
+  RootfsOptions opt;
+  opt.rootfs = b.rootfs;
+  opt.new_cgroup_ns = true;
+  std::string out = in_child([&] {
+    Checks c;
+    if (::unshare(CLONE_NEWNS | CLONE_NEWCGROUP) < 0) return std::string("unshare failed\n");
+    if (!c.ok(prepare_rootfs(cfg, opt), "prepare_rootfs")) return c.failures;
+    std::string cg = b.rootfs + "/sys/fs/cgroup";
+    struct statfs host {};
+    bool unified = ::statfs("/sys/fs/cgroup", &host) == 0 && host.f_type == CGROUP2_SUPER_MAGIC;
+    if (unified) {
+      c.expect(fs_type(cg) == CGROUP2_SUPER_MAGIC && (vfs_flags(cg) & ST_RDONLY), "cgroup2 mounted read-only");
+    } else {
+      c.expect(fs_type(cg) == TMPFS_MAGIC && (vfs_flags(cg) & ST_RDONLY), "tmpfs holding the hierarchies, read-only");
+      c.expect(fs_type(cg + "/memory") == CGROUP_SUPER_MAGIC && (vfs_flags(cg + "/memory") & ST_RDONLY),
+               "memory hierarchy mounted read-only");
+      c.expect(::access((cg + "/memory/memory.limit_in_bytes").c_str(), F_OK) == 0, "memory files");
+      c.expect(fs_type(cg + "/systemd") == CGROUP_SUPER_MAGIC || ::access("/sys/fs/cgroup/systemd", F_OK) < 0,
+               "name=systemd hierarchy");
+    }
+    return c.failures;
+  });
+  CHECK_MESSAGE(out.empty(), out);
 }
