@@ -1,2 +1,460 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "base/child.hpp"
+#include "base/file.hpp"
+#include "cgroups/cgfs.hpp"
+#include "cgroups/hierarchy.hpp"
+#include "cgroups/manager.hpp"
+#include "cgroups/v2.hpp"
+
+using namespace orun;
+using namespace orun::cgroups;
+
+namespace {
+
+const char* kV2Mountinfo =
+    "22 1 259:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+    "30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 "
+    "rw,nsdelegate,memory_recursiveprot\n";
+const char* kV2Cgroup = "0::/user.slice/user-1000.slice/session-3.scope\n";
+
+const char* kHybridMountinfo =
+    "31 23 0:28 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755\n"
+    "32 31 0:29 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10 - cgroup2 cgroup2 rw,nsdelegate\n"
+    "33 31 0:30 / /sys/fs/cgroup/systemd rw,nosuid,nodev,noexec,relatime shared:11 - cgroup cgroup "
+    "rw,xattr,name=systemd\n"
+    "35 31 0:32 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid,nodev,noexec,relatime shared:13 - cgroup cgroup "
+    "rw,cpu,cpuacct\n"
+    "36 31 0:33 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime shared:14 - cgroup cgroup rw,memory\n"
+    "37 31 0:34 / /sys/fs/cgroup/net_cls,net_prio rw,nosuid,nodev,noexec,relatime shared:15 - cgroup cgroup "
+    "rw,net_cls,net_prio\n"
+    "38 31 0:35 / /sys/fs/cgroup/cpuset rw,nosuid,nodev,noexec,relatime shared:16 - cgroup cgroup rw,cpuset\n";
+const char* kHybridCgroup =
+    "12:cpuset:/\n"
+    "11:net_cls,net_prio:/\n"
+    "6:memory:/user.slice/user-1000.slice/session-2.scope\n"
+    "3:cpu,cpuacct:/user.slice\n"
+    "1:name=systemd:/user.slice/user-1000.slice/session-2.scope\n"
+    "0::/user.slice/user-1000.slice/session-2.scope\n";
+
+// Pure v1, with an octal-escaped space in one mount point and a bind-mounted sub-tree.
+const char* kV1Mountinfo =
+    "25 18 0:22 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755\n"
+    "26 25 0:23 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,release_agent=/x,name=systemd\n"
+    "28 25 0:25 / /sys/fs/cgroup/cpu\\040acct rw,relatime - cgroup cgroup rw,cpuacct,cpu\n"
+    "29 25 0:26 /docker/abc /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+    "30 25 0:27 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n";
+const char* kV1Cgroup =
+    "4:pids:/docker/abc\n"
+    "3:memory:/docker/abc\n"
+    "2:cpu,cpuacct:/docker/abc\n"
+    "1:name=systemd:/docker/abc\n";
+
+}  // namespace
+
+TEST_CASE("parse_mountinfo keeps cgroup mounts and decodes them") {
+  auto m = parse_mountinfo(kV1Mountinfo);
+  REQUIRE(m.size() == 4);
+  CHECK(m[0].mount_point == "/sys/fs/cgroup/systemd");
+  CHECK(std::find(m[0].super_options.begin(), m[0].super_options.end(), "name=systemd") != m[0].super_options.end());
+  CHECK(m[1].mount_point == "/sys/fs/cgroup/cpu acct");
+  CHECK(m[2].root == "/docker/abc");
+  CHECK(m[2].fstype == "cgroup");
+  auto v2 = parse_mountinfo(kV2Mountinfo);
+  REQUIRE(v2.size() == 1);
+  CHECK(v2[0].fstype == "cgroup2");
+}
+
+TEST_CASE("parse_proc_cgroup splits ids, controller sets and paths") {
+  auto e = parse_proc_cgroup(kHybridCgroup);
+  REQUIRE(e.size() == 6);
+  CHECK(e[1].controllers == std::vector<std::string>{"net_cls", "net_prio"});
+  CHECK(e[4].controllers == std::vector<std::string>{"name=systemd"});
+  CHECK(e[5].id == 0);
+  CHECK(e[5].controllers.empty());
+  CHECK(e[5].path == "/user.slice/user-1000.slice/session-2.scope");
+  auto colon = parse_proc_cgroup("0::/a:b\n");
+  REQUIRE(colon.size() == 1);
+  CHECK(colon[0].path == "/a:b");
+}
+
+TEST_CASE("detect: pure v2") {
+  auto h = detect(kV2Mountinfo, kV2Cgroup);
+  REQUIRE(h);
+  CHECK(h->layout == Layout::v2);
+  CHECK(h->v1.empty());
+  REQUIRE(h->unified);
+  CHECK(h->unified->mount_point == "/sys/fs/cgroup");
+  CHECK(h->unified->own_path == "/user.slice/user-1000.slice/session-3.scope");
+}
+
+TEST_CASE("detect: hybrid with co-mounted controllers and name=systemd") {
+  auto h = detect(kHybridMountinfo, kHybridCgroup);
+  REQUIRE(h);
+  CHECK(h->layout == Layout::hybrid);
+  REQUIRE(h->unified);
+  CHECK(h->unified->mount_point == "/sys/fs/cgroup/unified");
+  REQUIRE(h->v1.size() == 5);
+  auto find = [&](const std::string& c) -> const Hierarchy* {
+    for (auto& x : h->v1)
+      if (std::find(x.controllers.begin(), x.controllers.end(), c) != x.controllers.end()) return &x;
+    return nullptr;
+  };
+  REQUIRE(find("cpuacct"));
+  CHECK(find("cpu") == find("cpuacct"));
+  CHECK(find("cpu")->mount_point == "/sys/fs/cgroup/cpu,cpuacct");
+  CHECK(find("cpu")->own_path == "/user.slice");
+  REQUIRE(find("name=systemd"));
+  CHECK(find("name=systemd")->mount_point == "/sys/fs/cgroup/systemd");
+  CHECK(find("net_prio")->mount_point == "/sys/fs/cgroup/net_cls,net_prio");
+
+  auto m = open_manager(*h, "", "ctr1");
+  REQUIRE(m);
+  auto p = (*m)->paths();
+  CHECK(p["cpu"] == "/sys/fs/cgroup/cpu,cpuacct/user.slice/ctr1");
+  CHECK(p["cpuacct"] == p["cpu"]);
+  CHECK(p["memory"] == "/sys/fs/cgroup/memory/user.slice/user-1000.slice/session-2.scope/ctr1");
+  CHECK(p["name=systemd"] == "/sys/fs/cgroup/systemd/user.slice/user-1000.slice/session-2.scope/ctr1");
+  CHECK(p[""] == "/sys/fs/cgroup/unified/user.slice/user-1000.slice/session-2.scope/ctr1");
+  CHECK(p["cpuset"] == "/sys/fs/cgroup/cpuset/ctr1");
+}
+
+TEST_CASE("detect: pure v1, bind-mounted sub-tree, no cgroup2") {
+  auto h = detect(kV1Mountinfo, kV1Cgroup);
+  REQUIRE(h);
+  CHECK(h->layout == Layout::v1);
+  CHECK_FALSE(h->unified);
+  REQUIRE(h->v1.size() == 4);
+  auto m = open_manager(*h, "/a/b", "x");
+  REQUIRE(m);
+  auto p = (*m)->paths();
+  CHECK(p.count("") == 0);
+  CHECK(p["cpu"] == "/sys/fs/cgroup/cpu acct/a/b");
+  CHECK(p["memory"] == "/sys/fs/cgroup/memory/a/b");
+  auto rel = open_manager(*h, "sub", "x");
+  REQUIRE(rel);
+  // The memory mount shows /docker/abc at its top.
+  CHECK((*rel)->paths()["memory"] == "/sys/fs/cgroup/memory/sub");
+  CHECK((*rel)->paths()["pids"] == "/sys/fs/cgroup/pids/docker/abc/sub");
+}
+
+TEST_CASE("detect: nothing mounted") {
+  auto h = detect("22 1 259:1 / / rw - ext4 /dev/vda1 rw\n", "0::/\n");
+  REQUIRE_FALSE(h);
+  CHECK(h.error().message.find("no cgroup") != std::string::npos);
+}
+
+TEST_CASE("cgroup_path_in resolves cgroupsPath like runc's cgroupfs driver") {
+  Hierarchy h;
+  h.mount_point = "/sys/fs/cgroup/memory";
+  h.mount_root = "/";
+  h.own_path = "/user.slice/s.scope";
+  CHECK(cgroup_path_in(h, false, "", "id1").value() == "/user.slice/s.scope/id1");
+  CHECK(cgroup_path_in(h, true, "", "id1").value() == "/user.slice/id1");
+  CHECK(cgroup_path_in(h, false, "/machine/c1", "id1").value() == "/machine/c1");
+  CHECK(cgroup_path_in(h, false, "//machine/./c1/", "id1").value() == "/machine/c1");
+  CHECK(cgroup_path_in(h, false, "a/b", "id1").value() == "/user.slice/s.scope/a/b");
+  h.own_path = "/";
+  CHECK(cgroup_path_in(h, true, "a", "id1").value() == "/a");
+
+  auto dots = cgroup_path_in(h, false, "/a/../../etc", "id1");
+  REQUIRE_FALSE(dots);
+  CHECK(dots.error().message.find("\"..\"") != std::string::npos);
+  auto sd = cgroup_path_in(h, false, "system.slice:docker:abc", "id1");
+  REQUIRE_FALSE(sd);
+  CHECK(sd.error().message.find("--systemd-cgroup") != std::string::npos);
+  CHECK_FALSE(cgroup_path_in(h, false, ":runc:abc", "id1"));
+  CHECK_FALSE(cgroup_path_in(h, false, "/", "id1"));
+  CHECK_FALSE(cgroup_path_in(h, false, "", "a/b"));
+  CHECK_FALSE(cgroup_path_in(h, false, "", ".."));
+}
+
+TEST_CASE("v2 value conversions") {
+  CHECK(shares_to_weight(0) == 0);
+  CHECK(shares_to_weight(2) == 1);
+  CHECK(shares_to_weight(1024) == 39);
+  CHECK(shares_to_weight(262144) == 10000);
+  CHECK(shares_to_weight(1) == 1);  // clamped, no unsigned wrap
+  CHECK(blkio_weight_to_io_weight(10) == 1);
+  CHECK(blkio_weight_to_io_weight(500) == 4950);
+  CHECK(blkio_weight_to_io_weight(1000) == 10000);
+
+  using O = std::optional<int64_t>;
+  CHECK(swap_max_value(O{}, O{}).value() == std::nullopt);
+  CHECK(swap_max_value(O{}, O{-1}).value() == "max");
+  CHECK(swap_max_value(O{-1}, O{1000}).value() == "max");
+  CHECK(swap_max_value(O{3000}, O{1000}).value() == "2000");
+  CHECK(swap_max_value(O{1000}, O{1000}).value() == "0");
+  CHECK_FALSE(swap_max_value(O{500}, O{1000}));
+  CHECK_FALSE(swap_max_value(O{500}, O{}));
+  auto e = swap_max_value(O{500}, O{1000});
+  CHECK(e.error().message.starts_with("linux.resources.memory.swap: "));
+}
+
+TEST_CASE("device rule strings") {
+  spec::DeviceCgroup all;
+  all.access = "rwm";
+  CHECK(device_rule_string(all) == "a *:* rwm");
+  spec::DeviceCgroup null;
+  null.type = "c";
+  null.major = 1;
+  null.minor = 3;
+  null.access = "rw";
+  CHECK(device_rule_string(null) == "c 1:3 rw");
+  CHECK(device_rule_string(default_device_rules().back()) == "c 136:* rwm");
+  spec::Device fuse;
+  fuse.type = "c";
+  fuse.major = 10;
+  fuse.minor = 229;
+  auto r = device_rules_for({fuse});
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].allow);
+  CHECK(device_rule_string(r[0]) == "c 10:229 rwm");
+}
+
+// ---- A real Manager on this host (root; v1 or hybrid layout). ----
+
+namespace {
+
+bool real_host_usable() {
+  if (::geteuid() != 0) return false;
+  auto h = detect_host();
+  return h && h->layout != Layout::v2;
+}
+
+// A child that sleeps until killed; the ChildPid kills and reaps it at the end.
+ChildPid sleeper() {
+  int ready[2];
+  REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // doctest's crash handlers came along with fork: the signals must act plainly.
+    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+    ::close(ready[1]);
+    for (;;) ::pause();
+  }
+  ::close(ready[1]);
+  char c;
+  // EOF once the child has reset its handlers.
+  while (::read(ready[0], &c, 1) < 0 && errno == EINTR) {
+  }
+  ::close(ready[0]);
+  REQUIRE(pid > 0);
+  return ChildPid(pid);
+}
+
+std::string read_or_empty(const std::string& dir, const std::string& file) {
+  auto v = read_value(dir, file);
+  return v ? *v : std::string("<") + v.error().message + ">";
+}
+
+bool contains_pid(const std::vector<pid_t>& v, pid_t p) { return std::find(v.begin(), v.end(), p) != v.end(); }
+
+}  // namespace
+
+TEST_CASE("real host: default cgroupsPath is the caller's cgroup plus the id") {
+  if (!real_host_usable()) return;
+  auto host = detect_host().value();
+  auto m = open_manager("", "some-id").value();
+  auto p = m->paths();
+  for (auto& h : host.v1) CHECK(p[h.controllers[0]] == h.dir_of(h.own_path == "/" ? "/some-id" : h.own_path + "/some-id"));
+  // Nothing is made before create().
+  CHECK_FALSE(path_exists(p["memory"]));
+  auto again = load_manager(p);
+  REQUIRE(again);
+  CHECK((*again)->paths() == p);
+}
+
+TEST_CASE("real host: create, add, apply, freeze, kill, destroy") {
+  if (!real_host_usable()) return;
+  std::string name = "/orun-cgtest-" + std::to_string(::getpid());
+  auto opened = open_manager(name + "/ctr", "ignored");
+  REQUIRE(opened);
+  auto& m = *opened;
+  auto paths = m->paths();
+  REQUIRE(paths.count("memory"));
+  REQUIRE(paths.count("freezer"));
+  REQUIRE(paths.count("name=systemd"));
+  bool hybrid = paths.count("") == 1;
+
+  REQUIRE(m->create());
+  REQUIRE(m->create());  // idempotent
+  for (auto& [c, d] : paths) CHECK_MESSAGE(path_exists(d), c << " " << d);
+  // cpuset was filled from the parent so that a task may join.
+  CHECK_FALSE(read_or_empty(paths["cpuset"], "cpuset.cpus").empty());
+  CHECK_FALSE(read_or_empty(paths["cpuset"], "cpuset.mems").empty());
+
+  ChildPid a = sleeper();
+  auto added = m->add(a.get());
+  REQUIRE_MESSAGE(added.has_value(), (added ? std::string() : added.error().message));
+  auto pids = m->pids();
+  REQUIRE(pids);
+  CHECK(contains_pid(*pids, a.get()));
+  {
+    std::string own = read_file("/proc/" + std::to_string(a.get()) + "/cgroup").value();
+    CHECK(own.find(":memory:" + name + "/ctr\n") != std::string::npos);
+    CHECK(own.find(":name=systemd:" + name + "/ctr\n") != std::string::npos);
+    if (hybrid) CHECK(own.find("0::" + name + "/ctr\n") != std::string::npos);
+  }
+
+  SUBCASE("limits") {
+    spec::Resources res;
+    spec::Memory mem;
+    mem.limit = 64 << 20;
+    mem.reservation = 32 << 20;
+    bool memsw = has_file(paths["memory"], "memory.memsw.limit_in_bytes");
+    if (memsw) mem.swap = 128 << 20;
+    res.memory = mem;
+    res.pids = spec::Pids{10};
+    spec::Cpu cpu;
+    cpu.shares = 512;
+    cpu.quota = 50000;
+    cpu.period = 100000;
+    cpu.cpus = "0";
+    res.cpu = cpu;
+    spec::DeviceCgroup deny;
+    deny.access = "rwm";
+    res.devices = {deny};
+    auto r = m->apply(res);
+    REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.error().message));
+    CHECK(read_or_empty(paths["memory"], "memory.limit_in_bytes") == std::to_string(64 << 20));
+    CHECK(read_or_empty(paths["memory"], "memory.soft_limit_in_bytes") == std::to_string(32 << 20));
+    if (memsw) CHECK(read_or_empty(paths["memory"], "memory.memsw.limit_in_bytes") == std::to_string(128 << 20));
+    CHECK(read_or_empty(paths["pids"], "pids.max") == "10");
+    CHECK(read_or_empty(paths["cpu"], "cpu.shares") == "512");
+    CHECK(read_or_empty(paths["cpu"], "cpu.cfs_quota_us") == "50000");
+    CHECK(read_or_empty(paths["cpu"], "cpu.cfs_period_us") == "100000");
+    CHECK(read_or_empty(paths["cpuset"], "cpuset.cpus") == "0");
+    std::string devs = read_or_empty(paths["devices"], "devices.list");
+    CHECK(devs.find("a *:* rwm") == std::string::npos);
+    CHECK(devs.find("c 1:3 rwm") != std::string::npos);
+    CHECK(devs.find("c 136:* rwm") != std::string::npos);
+
+    if (memsw) {
+      // Growing both: memsw must go first; shrinking both: the limit first.
+      spec::Resources grow;
+      grow.memory = spec::Memory{};
+      grow.memory->limit = 256 << 20;
+      grow.memory->swap = 512 << 20;
+      r = m->apply(grow);
+      REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.error().message));
+      CHECK(read_or_empty(paths["memory"], "memory.limit_in_bytes") == std::to_string(256 << 20));
+      CHECK(read_or_empty(paths["memory"], "memory.memsw.limit_in_bytes") == std::to_string(512 << 20));
+      spec::Resources shrink;
+      shrink.memory = spec::Memory{};
+      shrink.memory->limit = 32 << 20;
+      shrink.memory->swap = 48 << 20;
+      r = m->apply(shrink);
+      REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.error().message));
+      CHECK(read_or_empty(paths["memory"], "memory.limit_in_bytes") == std::to_string(32 << 20));
+      CHECK(read_or_empty(paths["memory"], "memory.memsw.limit_in_bytes") == std::to_string(48 << 20));
+      // -1 with swap unset lifts both.
+      spec::Resources unl;
+      unl.memory = spec::Memory{};
+      unl.memory->limit = -1;
+      REQUIRE(m->apply(unl));
+      CHECK(read_or_empty(paths["memory"], "memory.memsw.limit_in_bytes") ==
+            read_or_empty(paths["memory"], "memory.limit_in_bytes"));
+    }
+
+    spec::Resources unlimited;
+    unlimited.pids = spec::Pids{-1};
+    REQUIRE(m->apply(unlimited));
+    CHECK(read_or_empty(paths["pids"], "pids.max") == "max");
+  }
+
+  SUBCASE("errors name the field and the file") {
+    spec::Resources bad;
+    bad.cpu = spec::Cpu{};
+    bad.cpu->cpus = "100000";
+    auto r = m->apply(bad);
+    REQUIRE_FALSE(r);
+    // "...: Numerical result out of range" on 6.1; the errno is the kernel's choice.
+    CHECK(r.error().message.starts_with("linux.resources.cpu.cpus: write " + paths["cpuset"] + "/cpuset.cpus: "));
+
+    spec::Resources uni;
+    uni.unified["memory.max"] = "1000000";
+    r = m->apply(uni);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.starts_with("linux.resources.unified: "));
+
+    if (!paths.count("hugetlb")) {
+      spec::Resources huge;
+      huge.hugepage_limits.push_back({"2MB", 1 << 21});
+      r = m->apply(huge);
+      REQUIRE_FALSE(r);
+      CHECK(r.error().message.find("linux.resources.hugepageLimits: the hugetlb cgroup controller is not mounted") !=
+            std::string::npos);
+    }
+
+    spec::Resources shares;
+    shares.cpu = spec::Cpu{};
+    shares.cpu->shares = 1;  // the kernel clamps to 2
+    r = m->apply(shares);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.starts_with("linux.resources.cpu.shares: "));
+  }
+
+  SUBCASE("freeze and thaw") {
+    REQUIRE(m->freeze(true));
+    CHECK(m->frozen().value());
+    CHECK(read_or_empty(paths["freezer"], "freezer.state") == "FROZEN");
+    REQUIRE(m->freeze(false));
+    CHECK_FALSE(m->frozen().value());
+    CHECK(read_or_empty(paths["freezer"], "freezer.state") == "THAWED");
+  }
+
+  SUBCASE("kill_all with a plain signal reaches every process") {
+    ChildPid b = sleeper();
+    REQUIRE(m->add(b.get()));
+    REQUIRE(m->kill_all(SIGTERM));
+    int sa = a.wait(), sb = b.wait();
+    CHECK((WIFSIGNALED(sa) && WTERMSIG(sa) == SIGTERM));
+    CHECK((WIFSIGNALED(sb) && WTERMSIG(sb) == SIGTERM));
+    CHECK_FALSE(m->frozen().value());  // thawed again after signalling
+  }
+
+  SUBCASE("SIGKILL reaches a frozen container") {
+    REQUIRE(m->freeze(true));
+    REQUIRE(m->kill_all(SIGKILL));
+    int sa = a.wait();
+    CHECK((WIFSIGNALED(sa) && WTERMSIG(sa) == SIGKILL));
+  }
+
+  // destroy() kills what is left (a may still live) and removes every directory.
+  auto d = m->destroy();
+  CHECK_MESSAGE(d.has_value(), (d ? std::string() : d.error().message));
+  (void)a.wait();
+  for (auto& [c, dir] : paths) CHECK_MESSAGE(!path_exists(dir), c << " " << dir);
+  CHECK(m->destroy());  // nothing left: fine
+  // The parent that create() made for the nested path stays, as with runc; clean it here.
+  for (auto& [c, dir] : paths) (void)remove_dirs(dir.substr(0, dir.rfind('/')));
+}
+
+TEST_CASE("real host: a create that fails half-way leaves no directory") {
+  if (!real_host_usable()) return;
+  auto host = detect_host().value();
+  // A last hierarchy whose directory cannot be made.
+  Hierarchy broken;
+  broken.controllers = {"broken"};
+  broken.mount_point = "/proc/sys";
+  broken.mount_root = "/";
+  broken.own_path = "/";
+  host.v1.push_back(broken);
+  std::string name = "/orun-cgtest-rb-" + std::to_string(::getpid()) + "/ctr";
+  auto m = open_manager(host, name, "x").value();
+  auto r = m->create();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("mkdir /proc/sys/orun-cgtest-rb-") != std::string::npos);
+  for (auto& [c, dir] : m->paths()) {
+    CHECK_MESSAGE(!path_exists(dir), c << " " << dir);
+    CHECK_MESSAGE(!path_exists(dir.substr(0, dir.rfind('/'))), c << " parent of " << dir);
+  }
+}

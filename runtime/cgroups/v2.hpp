@@ -1,0 +1,47 @@
+// The cgroup v2 manager (pure v2 hosts), and the value conversions runc and
+// crun use to map the v1-shaped OCI fields onto v2 files.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "cgroups/manager.hpp"
+
+namespace orun::cgroups {
+
+class V2Manager : public Manager {
+ public:
+  // `dir` lies below `mount_point`, the cgroup2 mount.
+  V2Manager(std::string mount_point, std::string dir) : mount_(std::move(mount_point)), dir_(std::move(dir)) {}
+  Result<> create() override;
+  Result<> add(pid_t pid) override;
+  Result<> apply(const spec::Resources& res) override;
+  Result<std::vector<pid_t>> pids() override;
+  Result<> kill_all(int sig) override;
+  Result<> freeze(bool frozen) override;
+  Result<bool> frozen() override;
+  Result<> destroy() override;
+  std::map<std::string, std::string> paths() const override { return {{"", dir_}}; }
+
+ private:
+  std::string mount_;
+  std::string dir_;
+};
+
+// cpu.shares (2..262144) -> cpu.weight (1..10000); 0 stays 0 (unset).
+uint64_t shares_to_weight(uint64_t shares);
+// blkio.weight (10..1000) -> io.weight (1..10000); 0 stays 0 (unset).
+uint64_t blkio_weight_to_io_weight(uint64_t weight);
+// The memory.swap.max value for OCI swap (memory+swap, v1 style) and limit:
+// nullopt: write nothing; "max"; or swap - limit. Errors name the field.
+[[nodiscard]] Result<std::optional<std::string>> swap_max_value(std::optional<int64_t> swap,
+                                                                std::optional<int64_t> limit);
+
+// Shared by both managers: SIGKILL a cgroup through cgroup.kill if the kernel has it.
+// Returns false when there is no cgroup.kill.
+[[nodiscard]] Result<bool> kill_via_cgroup_kill(const std::string& dir);
+// cgroup.freeze with the wait on cgroup.events.
+[[nodiscard]] Result<> freeze_v2(const std::string& dir, bool frozen);
+[[nodiscard]] Result<bool> frozen_v2(const std::string& dir);
+
+}  // namespace orun::cgroups
