@@ -1,15 +1,15 @@
 // linux.seccomp: compiled to classic BPF in the parent with libseccomp, loaded
 // in the child with one seccomp(2) call (no libseccomp state, no parsing there).
 //
-// When the init loads the filter (runc's order):
-//   - process.noNewPrivileges set: set_no_new_privs() early, and load_seccomp()
-//     as the very last step before execve, so the profile need not allow the
-//     init's own system calls;
-//   - otherwise: load_seccomp() while still root with CAP_SYS_ADMIN, just
-//     before drop_bounding/set_user/apply_caps (caps.hpp), since without
-//     no_new_privs loading a filter needs CAP_SYS_ADMIN; the rest of the
-//     init then runs under the filter. (Also when CAP_SYS_ADMIN stays in the
-//     effective set the late load works; the early one is always safe.)
+// When the init loads the filter (runc's rule):
+//   - process.noNewPrivileges set, or CAP_SYS_ADMIN kept in the effective set
+//     (has_cap(caps.effective, CAP_SYS_ADMIN)): load_seccomp() is the very
+//     last step before execve (after set_user/apply_caps and the wait for
+//     `orun start`), so the profile need not allow the init's own calls;
+//   - otherwise: load_seccomp() just before dropping privileges
+//     (drop_bounding/set_user/apply_caps of caps.hpp), while the init still
+//     has CAP_SYS_ADMIN, which loading a filter without no_new_privs needs;
+//     the rest of the init then runs under the filter.
 //
 // As runc, a stub ahead of libseccomp's program returns ENOSYS for system
 // calls numbered above the highest one the profile names, per listed
