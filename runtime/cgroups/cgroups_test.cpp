@@ -14,6 +14,8 @@
 #include "cgroups/manager.hpp"
 #include "cgroups/v2.hpp"
 
+#include <map>
+
 using namespace orun;
 using namespace orun::cgroups;
 
@@ -93,6 +95,13 @@ TEST_CASE("detect: pure v2") {
   REQUIRE(h->unified);
   CHECK(h->unified->mount_point == "/sys/fs/cgroup");
   CHECK(h->unified->own_path == "/user.slice/user-1000.slice/session-3.scope");
+  // Relative paths go below the parent of the caller's cgroup (runc's fs2 rule).
+  auto m = open_manager(*h, "", "c1");
+  REQUIRE(m);
+  CHECK((*m)->paths() == std::map<std::string, std::string>{{"", "/sys/fs/cgroup/user.slice/user-1000.slice/c1"}});
+  auto abs = open_manager(*h, "/system.slice/c1", "c1");
+  REQUIRE(abs);
+  CHECK((*abs)->paths()[""] == "/sys/fs/cgroup/system.slice/c1");
 }
 
 TEST_CASE("detect: hybrid with co-mounted controllers and name=systemd") {
@@ -457,4 +466,52 @@ TEST_CASE("real host: a create that fails half-way leaves no directory") {
     CHECK_MESSAGE(!path_exists(dir), c << " " << dir);
     CHECK_MESSAGE(!path_exists(dir.substr(0, dir.rfind('/'))), c << " parent of " << dir);
   }
+}
+
+TEST_CASE("real host: V2Manager lifecycle on the cgroup2 mount (no controllers there)") {
+  if (::geteuid() != 0) return;
+  auto host = detect_host().value();
+  if (!host.unified) return;
+  // Start below a parent of our own so that create() delegates nothing at the
+  // host's cgroup2 root.
+  std::string base = host.unified->mount_point + "/orun-v2test-" + std::to_string(::getpid());
+  REQUIRE(mkdir_p(base));
+  std::string dir = base + "/a/ctr";
+  {
+    V2Manager m(base, dir);
+    REQUIRE(m.create());
+    CHECK(path_exists(dir));
+    ChildPid a = sleeper();
+    REQUIRE(m.add(a.get()));
+    CHECK(contains_pid(m.pids().value(), a.get()));
+    REQUIRE(has_file(dir, "cgroup.freeze"));  // kernel 5.2+
+    REQUIRE(m.freeze(true));
+    CHECK(m.frozen().value());
+    CHECK(read_or_empty(dir, "cgroup.events").find("frozen 1") != std::string::npos);
+    REQUIRE(m.freeze(false));
+    CHECK_FALSE(m.frozen().value());
+    // No memory controller here: the error names the field and the file.
+    spec::Resources res;
+    res.memory = spec::Memory{};
+    res.memory->limit = 1 << 26;
+    auto r = m.apply(res);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "linux.resources.memory.limit: write " + dir + "/memory.max: No such file or directory");
+    spec::Resources devs;
+    devs.devices.push_back(spec::DeviceCgroup{});
+    r = m.apply(devs);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.starts_with("linux.resources.devices: not supported yet"));
+
+    REQUIRE(m.kill_all(SIGKILL));
+    int st = a.wait();
+    CHECK((WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL));
+    ChildPid b = sleeper();
+    REQUIRE(m.add(b.get()));
+    REQUIRE(m.destroy());
+    (void)b.wait();
+    CHECK_FALSE(path_exists(dir));
+  }
+  CHECK(remove_dirs(base));
+  CHECK_FALSE(path_exists(base));
 }
