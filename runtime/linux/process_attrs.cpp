@@ -114,9 +114,10 @@ Result<> write_proc_attr(const char* path, std::string_view value) {
 // ---- user
 
 Result<> set_user(const spec::User& user) {
+  // No copy in the child: the spec's uint32_t gids are gid_t.
+  static_assert(sizeof(gid_t) == sizeof(uint32_t));
   const auto& gids = user.additional_gids;
-  std::vector<gid_t> groups(gids.begin(), gids.end());
-  if (::setgroups(groups.size(), groups.data()) < 0) {
+  if (::setgroups(gids.size(), reinterpret_cast<const gid_t*>(gids.data())) < 0) {
     int err = errno;
     // In a user namespace with setgroups "deny" the call is refused; runc
     // skips it then (the groups cannot be changed by anyone).

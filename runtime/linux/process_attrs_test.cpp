@@ -327,6 +327,19 @@ TEST_CASE("scheduler, ioprio, affinity, personality, oom score applied in a chil
   CHECK(exit_code_of(st) == 0);
 }
 
+TEST_CASE("LSM writes fail with the field named when the host has no such LSM") {
+  if (apparmor_enabled() || selinux_enabled()) return;  // the effect would need a real profile
+  int st = in_child([] {
+    auto a = apply_apparmor("some-profile");
+    if (a || !a.error().message.starts_with("process.apparmorProfile \"some-profile\": ")) return 10;
+    auto s = apply_selinux_label("system_u:system_r:container_t:s0");
+    if (s || !s.error().message.starts_with("process.selinuxLabel ")) return 11;
+    if (!apply_apparmor("") || !apply_selinux_label("")) return 12;  // empty: nothing to do
+    return 0;
+  });
+  CHECK(exit_code_of(st) == 0);
+}
+
 // ---- rlimits
 
 TEST_CASE("rlimits: names, errors, applied in a child") {
