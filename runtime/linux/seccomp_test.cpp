@@ -205,6 +205,32 @@ TEST_CASE("a loaded filter returns the configured errno, honours args, kills") {
   CHECK(exit_code_of(st) == 128 + SIGSYS);
 }
 
+TEST_CASE("TRAP, LOG, TRACE and KILL_THREAD actions take effect") {
+  spec::Seccomp sc;
+  sc.default_action = "SCMP_ACT_ALLOW";
+  sc.syscalls.push_back(rule({"getpid"}, "SCMP_ACT_LOG"));
+  sc.syscalls.push_back(rule({"getcwd"}, "SCMP_ACT_TRACE", 33));  // no tracer: the call fails with ENOSYS
+  sc.syscalls.push_back(rule({"getppid"}, "SCMP_ACT_TRAP"));
+  sc.syscalls.push_back(rule({"uname"}, "SCMP_ACT_KILL"));
+  auto p = prepare_seccomp(&sc);
+  REQUIRE(p);
+  auto run = [&](long nr) {
+    return in_child([&] {
+      if (!set_no_new_privs() || !load_seccomp(**p)) return 10;
+      char buf[512];
+      errno = 0;
+      long r = ::syscall(nr, buf, sizeof buf);
+      if (nr == SYS_getpid) return r > 0 ? 0 : 11;
+      if (nr == SYS_getcwd) return r == -1 && errno == ENOSYS ? 0 : 12;
+      return 13;  // TRAP and KILL do not return
+    });
+  };
+  CHECK(exit_code_of(run(SYS_getpid)) == 0);
+  CHECK(exit_code_of(run(SYS_getcwd)) == 0);
+  CHECK(exit_code_of(run(SYS_getppid)) == 128 + SIGSYS);
+  CHECK(exit_code_of(run(SYS_uname)) == 128 + SIGSYS);
+}
+
 TEST_CASE("defaultErrnoRet applies to the default action") {
   spec::Seccomp sc;
   sc.default_action = "SCMP_ACT_ERRNO";
