@@ -96,3 +96,19 @@ TEST_CASE("ChildPid kills and reaps") {
 TEST_CASE("json escape") {
   CHECK(log::json_escape("a\"b\\c\n\x01") == "a\\\"b\\\\c\\n\\u0001");
 }
+
+#include "signals.hpp"
+
+TEST_CASE("signals by name or number") {
+  CHECK(parse_signal("9").value() == SIGKILL);
+  CHECK(parse_signal("KILL").value() == SIGKILL);
+  CHECK(parse_signal("SIGTERM").value() == SIGTERM);
+  CHECK(parse_signal("sigusr1").value() == SIGUSR1);
+  CHECK(parse_signal("RTMIN+2").value() == SIGRTMIN + 2);
+  CHECK(parse_signal("SIGRTMAX-1").value() == SIGRTMAX - 1);
+  CHECK(!parse_signal("0"));
+  CHECK(!parse_signal("65"));
+  CHECK(!parse_signal("BOGUS"));
+  CHECK(!parse_signal("RTMIN+99"));
+  CHECK(parse_signal("FOO").error().message == "invalid signal \"FOO\"");
+}

@@ -1,6 +1,7 @@
 // ChildPid: a child process that is killed and reaped unless released.
 #pragma once
 #include <signal.h>
+#include <cerrno>
 #include <sys/types.h>
 #include <sys/wait.h>
 

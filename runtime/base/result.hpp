@@ -10,13 +10,14 @@ namespace orun {
 struct Error {
   int code = 0;          // errno, or 0 when the error is not a system one
   std::string message;   // "what failed: why"
+  int exit_status = 0;   // the exit status the CLI should use (126, 127), 0 for the default
 
   // Prefix the message with what the caller was doing: "mounting /proc: ..."
   [[nodiscard]] Error context(const std::string& what) && {
-    return Error{code, what + ": " + message};
+    return Error{code, what + ": " + message, exit_status};
   }
   [[nodiscard]] Error context(const std::string& what) const& {
-    return Error{code, what + ": " + message};
+    return Error{code, what + ": " + message, exit_status};
   }
   std::string what() const;
 };

@@ -1,0 +1,246 @@
+// `orun create`: the parent side of the handshake in linux/sync.hpp.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+#include <memory>
+#include <set>
+
+#include "base/child.hpp"
+#include "base/file.hpp"
+#include "base/strings.hpp"
+#include "cgroups/manager.hpp"
+#include "container/container.hpp"
+#include "linux/console.hpp"
+#include "linux/hooks.hpp"
+#include "linux/init.hpp"
+#include "linux/sync.hpp"
+#include "spec/parse.hpp"
+#include "spec/validate.hpp"
+
+namespace orun::container {
+namespace {
+
+// Undoes a create that did not finish: kills what was started, removes the
+// cgroups and the state directory. Disarmed once the container is created.
+struct CreateGuard {
+  std::string dir;
+  std::unique_ptr<cgroups::Manager> cgroup;
+  ChildPid stage1;
+  pid_t init = 0;
+  bool armed = true;
+
+  ~CreateGuard() {
+    if (!armed) return;
+    if (init > 0) ::kill(init, SIGKILL);
+    stage1.reset();
+    if (cgroup) (void)cgroup->destroy();
+    if (!dir.empty()) (void)remove_tree(dir);
+  }
+};
+
+// Listening socket at <dir>/start.sock, bound through /proc/self/fd so that a
+// long --root cannot overflow sun_path.
+Result<Fd> bind_start_socket(int dir_fd) {
+  Fd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!s) return sys_error("start socket");
+  struct sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/start.sock", dir_fd);
+  if (::bind(s.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) return sys_error("bind start socket");
+  if (::listen(s.get(), 1) < 0) return sys_error("listen on start socket");
+  return s;
+}
+
+Result<std::string> resolve_rootfs(const std::string& bundle, const spec::Config& cfg) {
+  std::string path = cfg.root->path;
+  if (path.empty() || path[0] != '/') path = bundle + "/" + path;
+  char real[PATH_MAX];
+  if (!::realpath(path.c_str(), real)) return sys_error("root.path: " + path);
+  struct stat st;
+  if (::stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) return fail("root.path: " + path + " is not a directory", ENOTDIR);
+  return std::string(real);
+}
+
+Result<std::string> absolute(const std::string& path) {
+  char real[PATH_MAX];
+  if (!::realpath(path.c_str(), real)) return sys_error("bundle " + path);
+  return std::string(real);
+}
+
+// systemd socket activation (sd_listen_fds(3)): fds passed to us from 3 on
+// are passed on to the container, before the --preserve-fds ones, and the
+// process is told about them, as runc does.
+int listen_fds() {
+  const char* fds = ::getenv("LISTEN_FDS");
+  const char* pid = ::getenv("LISTEN_PID");
+  if (!fds || !pid || parse_int(pid).value_or(-1) != ::getpid()) return 0;
+  auto n = parse_int(fds);
+  return n && *n > 0 && *n < 4096 ? static_cast<int>(*n) : 0;
+}
+
+Result<> check_preserved_fds(int n) {
+  for (int fd = 3; fd < 3 + n; ++fd)
+    if (::fcntl(fd, F_GETFD) < 0) return fail("--preserve-fds: fd " + std::to_string(fd) + " is not open", EBADF);
+  return {};
+}
+
+}  // namespace
+
+Result<Created> create(const Globals& g, const std::string& id, const CreateOptions& opt) {
+  TRY(check_id(id));
+  if (opt.preserve_fds < 0) return fail("--preserve-fds must not be negative");
+  const int activated = listen_fds();
+  TRY(check_preserved_fds(activated + opt.preserve_fds));
+  std::string bundle = TRY(absolute(opt.bundle));
+  std::string config_text = TRYC(read_file(bundle + "/config.json"), "bundle");
+  spec::Config cfg = TRY(spec::parse_config(config_text));
+  TRY(spec::validate(cfg));
+  if (!cfg.linux) return fail("linux: missing; orun runs Linux containers");
+  std::string rootfs = TRY(resolve_rootfs(bundle, cfg));
+  if (activated && cfg.process) {
+    cfg.process->env.push_back("LISTEN_FDS=" + std::to_string(activated));
+    cfg.process->env.push_back("LISTEN_PID=1");
+  }
+
+  // Prepare everything that can fail on bad input before touching the system.
+  linux::InitPlan plan;
+  plan.config = &cfg;
+  plan.id = id;
+  plan.rootfs = rootfs;
+  plan.ns = TRY(linux::plan_namespaces(*cfg.linux));
+  if (!plan.ns.has(spec::NamespaceType::mount)) return fail("linux.namespaces: a mount namespace is required");
+  if (cfg.process) {
+    plan.caps = TRY(linux::prepare_caps(cfg.process->capabilities ? &*cfg.process->capabilities : nullptr));
+    plan.rlimits = TRY(linux::prepare_rlimits(cfg.process->rlimits));
+    plan.attrs = TRY(linux::prepare_process_attrs(*cfg.process, &*cfg.linux));
+    plan.exec_env = TRY(linux::prepare_exec_env(*cfg.process));
+    plan.console = cfg.process->terminal;
+    if (plan.console && opt.console_socket.empty() && !opt.console_master)
+      return fail("process.terminal is true: --console-socket is required");
+    if (!plan.console && !opt.console_socket.empty())
+      return fail("--console-socket given but process.terminal is false");
+  }
+  plan.seccomp = TRY(linux::prepare_seccomp(cfg.linux->seccomp ? &*cfg.linux->seccomp : nullptr));
+  plan.preserve_fds = activated + opt.preserve_fds;
+  plan.no_pivot = opt.no_pivot;
+  plan.no_new_keyring = opt.no_new_keyring;
+  auto cgroup = TRY(cgroups::open_manager(cfg.linux->cgroups_path, id));
+
+  // Record intent before acting: the state directory says "creating" and
+  // names the cgroups, so a killed create can be cleaned by delete --force.
+  TRY(mkdir_p(g.root, 0700));
+  std::string dir = state_dir(g.root, id);
+  if (::mkdir(dir.c_str(), 0700) < 0) {
+    if (errno == EEXIST) return fail("container \"" + id + "\" already exists", EEXIST);
+    return sys_error("mkdir " + dir);
+  }
+  CreateGuard guard;
+  guard.dir = dir;
+  Fd lock = TRY(lock_container(g.root, id));
+
+  State st;
+  st.id = id;
+  st.oci_version = cfg.oci_version;
+  st.creator_pid = ::getpid();
+  st.creator_start_time = process_start_time(st.creator_pid);
+  st.bundle = bundle;
+  st.rootfs = rootfs;
+  st.created = now_rfc3339();
+  st.recorded = "creating";
+  st.annotations = cfg.annotations;
+  st.cgroups_path = cfg.linux->cgroups_path;
+  st.systemd_cgroup = g.systemd_cgroup;
+  st.cgroup_paths = cgroup->paths();
+  TRY(write_file(dir + "/config.json", config_text, 0600));
+  TRY(save_state(g.root, st));
+
+  TRY(cgroup->create());
+  guard.cgroup = std::move(cgroup);
+  // Always applied: with no resources the device rules still default to deny.
+  spec::Resources resources = cfg.linux->resources.value_or(spec::Resources{});
+  for (auto& rule : cgroups::device_rules_for(cfg.linux->devices)) resources.devices.push_back(rule);
+  TRY(guard.cgroup->apply(resources));
+  // Co-mounted controllers share a directory: join each once.
+  std::set<std::string> dirs;
+  for (auto& [ctrl, path] : guard.cgroup->paths())
+    if (dirs.insert(path).second) plan.cgroup_procs.push_back(path + "/cgroup.procs");
+  plan.rootfs_options.rootfs = rootfs;
+  plan.rootfs_options.bundle = bundle;
+  plan.rootfs_options.user_namespace = plan.ns.has(spec::NamespaceType::user);
+  plan.rootfs_options.new_cgroup_ns = plan.ns.is_new(spec::NamespaceType::cgroup);
+  plan.rootfs_options.cgroup_paths = guard.cgroup->paths();
+
+  Fd start_sock = TRY(bind_start_socket(lock.get()));
+  plan.start_fd = start_sock.get();
+  if (plan.seccomp && plan.seccomp->notify) {
+    plan.seccomp_listener = TRY(linux::connect_listener(plan.seccomp->listener_path));
+  }
+
+  auto pair = TRY(linux::make_sync_pair());
+  plan.sync_fd = pair.child.get();
+  plan.lock_fd = lock.get();
+  pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork");
+  if (pid == 0) {
+    pair.parent.reset();
+    linux::stage1_main(plan);
+  }
+  guard.stage1 = ChildPid(pid);
+  pair.child.reset();
+  start_sock.reset();
+  plan.seccomp_listener.reset();
+  const int sock = pair.parent.get();
+
+  for (;;) {
+    linux::Message m = TRY(linux::recv_msg(sock));
+    switch (m.type) {
+      case linux::Msg::UsermapPls:
+        TRY(linux::write_id_maps(pid, *cfg.linux));
+        TRY(linux::send_msg(sock, linux::Msg::UsermapAck));
+        continue;
+      case linux::Msg::InitPid:
+        guard.init = m.value;
+        guard.stage1.wait();
+        st.pid = m.value;
+        st.pid_start_time = process_start_time(st.pid);
+        TRY(save_state(g.root, st));
+        continue;
+      case linux::Msg::HooksPls: {
+        std::string json = oci_state_json(st, Status::creating);
+        if (cfg.hooks) {
+          auto r = linux::run_hooks(cfg.hooks->prestart, "prestart", json);
+          if (r) r = linux::run_hooks(cfg.hooks->create_runtime, "createRuntime", json);
+          if (!r) {
+            // The spec: a failed prestart or createRuntime hook ends in poststop.
+            for (auto& e : linux::run_hooks_all(cfg.hooks->poststop, "poststop", json)) g.warn(e.message);
+            return std::unexpected(r.error());
+          }
+        }
+        TRY(linux::send_msg(sock, linux::Msg::HooksAck, st.pid, json));
+        continue;
+      }
+      case linux::Msg::ConsolePty:
+        if (opt.console_master) *opt.console_master = std::move(m.fd);
+        else TRY(linux::send_to_console_socket(opt.console_socket, m.fd.get()));
+        continue;
+      case linux::Msg::Ready:
+        break;
+      default:
+        return std::unexpected(linux::message_error(m));
+    }
+    break;
+  }
+
+  st.recorded = "created";
+  TRY(save_state(g.root, st));
+  if (!opt.pid_file.empty()) TRY(write_file_atomic(opt.pid_file, std::to_string(st.pid), 0644));
+  guard.armed = false;
+  return Created{st.pid};
+}
+
+}  // namespace orun::container

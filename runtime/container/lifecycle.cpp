@@ -1,0 +1,263 @@
+// start, state, kill, delete, list and run: everything after create.
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/child.hpp"
+#include "base/file.hpp"
+#include "cgroups/manager.hpp"
+#include "container/container.hpp"
+#include "linux/hooks.hpp"
+#include "linux/sync.hpp"
+#include "spec/parse.hpp"
+
+namespace orun::container {
+namespace {
+
+Result<spec::Config> saved_config(const std::string& root, const std::string& id) {
+  return spec::parse_config(TRY(read_file(state_dir(root, id) + "/config.json")));
+}
+
+Result<Fd> connect_start_socket(int dir_fd) {
+  Fd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!s) return sys_error("socket");
+  struct sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/start.sock", dir_fd);
+  if (::connect(s.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
+    return sys_error("connect to the container init");
+  return s;
+}
+
+// Wait until a process that is not our child is gone (or a zombie).
+bool wait_gone(pid_t pid, uint64_t start_time, int timeout_ms) {
+  for (int waited = 0; waited < timeout_ms; waited += 5) {
+    if (!process_alive(pid, start_time)) return true;
+    struct timespec ts{0, 5 * 1000 * 1000};
+    ::nanosleep(&ts, nullptr);
+  }
+  return !process_alive(pid, start_time);
+}
+
+Status live_status(const std::string& root, const State& st) {
+  Status s = current_status(root, st);
+  if (s == Status::running) {
+    auto cg = cgroups::load_manager(st.cgroup_paths);
+    if (cg) {
+      auto frozen = (*cg)->frozen();
+      if (frozen && *frozen) return Status::paused;
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+Result<> start(const Globals& g, const std::string& id) {
+  Fd lock = TRY(lock_container(g.root, id));
+  State st = TRY(load_state(g.root, id));
+  Status status = live_status(g.root, st);
+  if (status != Status::created)
+    return fail("cannot start container \"" + id + "\": it is " + to_string(status), EINVAL);
+  spec::Config cfg = TRY(saved_config(g.root, id));
+  if (!cfg.process) return fail("cannot start container \"" + id + "\": config.json has no process", EINVAL);
+
+  Fd conn = TRY(connect_start_socket(lock.get()));
+  TRY(linux::send_msg(conn.get(), linux::Msg::Start));
+  ::unlink((state_dir(g.root, id) + "/start.sock").c_str());
+  // The init execs with this connection close-on-exec: EOF means it ran.
+  auto reply = linux::recv_msg(conn.get());
+  if (reply) return std::unexpected(linux::message_error(*reply));
+  if (reply.error().code != EPIPE) return std::unexpected(reply.error());
+
+  if (cfg.hooks && !cfg.hooks->poststart.empty()) {
+    std::string json = oci_state_json(st, Status::running);
+    for (auto& e : linux::run_hooks_all(cfg.hooks->poststart, "poststart", json)) g.warn(e.message);
+  }
+  return {};
+}
+
+Result<std::string> state(const Globals& g, const std::string& id) {
+  State st = TRY(load_state(g.root, id));
+  return oci_state_json(st, live_status(g.root, st));
+}
+
+Result<> kill(const Globals& g, const std::string& id, int sig, bool all) {
+  State st = TRY(load_state(g.root, id));
+  Status status = live_status(g.root, st);
+  if (all) {
+    if (status == Status::stopped) return fail("cannot kill container \"" + id + "\": it is stopped", ESRCH);
+    auto cg = TRY(cgroups::load_manager(st.cgroup_paths));
+    return cg->kill_all(sig);
+  }
+  if (status == Status::stopped || status == Status::creating)
+    return fail("cannot kill container \"" + id + "\": it is " + to_string(status), ESRCH);
+  if (::kill(st.pid, sig) < 0) return sys_error("kill " + std::to_string(st.pid));
+  return {};
+}
+
+Result<> remove(const Globals& g, const std::string& id, bool force) {
+  TRY(check_id(id));
+  auto lock = lock_container(g.root, id);
+  if (!lock) {
+    // runc: deleting an unknown container with --force succeeds.
+    if (force && lock.error().code == ENOENT) return {};
+    return std::unexpected(lock.error());
+  }
+  std::string dir = state_dir(g.root, id);
+  auto loaded = load_state(g.root, id);
+  if (!loaded) {
+    if (!force) return std::unexpected(loaded.error());
+    return remove_tree(dir);  // a directory without a readable record: debris
+  }
+  State st = std::move(*loaded);
+  Status status = live_status(g.root, st);
+  if (status != Status::stopped && !force)
+    return fail("cannot delete container \"" + id + "\" that is " + to_string(status) + " (use --force)", EBUSY);
+
+  if (process_alive(st.pid, st.pid_start_time)) {
+    ::kill(st.pid, SIGKILL);
+    if (!wait_gone(st.pid, st.pid_start_time, 5000))
+      return fail("container \"" + id + "\": init " + std::to_string(st.pid) + " survived SIGKILL", EBUSY);
+  }
+  if (auto cg = cgroups::load_manager(st.cgroup_paths)) TRY((*cg)->destroy());
+
+  if (st.recorded == "created") {
+    if (auto cfg = saved_config(g.root, id); cfg && cfg->hooks) {
+      std::string json = oci_state_json(st, Status::stopped);
+      for (auto& e : linux::run_hooks_all(cfg->hooks->poststop, "poststop", json)) g.warn(e.message);
+    }
+  }
+  return remove_tree(dir);
+}
+
+Result<std::vector<ListEntry>> list(const Globals& g) {
+  std::vector<ListEntry> out;
+  DIR* d = ::opendir(g.root.c_str());
+  if (!d) {
+    if (errno == ENOENT) return out;
+    return sys_error("open " + g.root);
+  }
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    auto st = load_state(g.root, name);
+    if (!st) continue;
+    Status s = live_status(g.root, *st);
+    out.push_back({std::move(*st), s});
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end(), [](const ListEntry& a, const ListEntry& b) { return a.state.created < b.state.created; });
+  return out;
+}
+
+namespace {
+
+// Copy between the caller's terminal and the container's pty until the
+// container exits; forward signals; reap. Returns the wait status of init.
+Result<int> supervise(pid_t init, int master) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set, s);
+  Fd sfd(::signalfd(-1, &set, SFD_CLOEXEC));
+  if (!sfd) return sys_error("signalfd");
+
+  struct termios saved{};
+  bool raw = master >= 0 && ::isatty(0) && ::tcgetattr(0, &saved) == 0;
+  if (raw) {
+    struct termios t = saved;
+    ::cfmakeraw(&t);
+    ::tcsetattr(0, TCSANOW, &t);
+  }
+  auto resize = [&] {
+    struct winsize ws;
+    if (master >= 0 && ::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
+  };
+  resize();
+  int status = -1;
+  bool in_open = master >= 0;
+  bool out_open = master >= 0;
+  while (status == -1 || out_open) {
+    struct pollfd fds[3] = {{sfd.get(), POLLIN, 0}, {in_open ? 0 : -1, POLLIN, 0}, {out_open ? master : -1, POLLIN, 0}};
+    // After init exits, drain the pty briefly instead of waiting forever.
+    int n = ::poll(fds, 3, status == -1 ? -1 : 100);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (fds[0].revents) {
+      struct signalfd_siginfo si;
+      if (::read(sfd.get(), &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGCHLD) {
+          int ws;
+          pid_t p;
+          while ((p = ::waitpid(-1, &ws, WNOHANG)) > 0)
+            if (p == init) status = ws;
+        } else if (si.ssi_signo == SIGWINCH) {
+          resize();
+        } else {
+          ::kill(init, static_cast<int>(si.ssi_signo));
+        }
+      }
+    }
+    char buf[8192];
+    if (fds[1].revents) {
+      ssize_t r = ::read(0, buf, sizeof buf);
+      if (r > 0) (void)write_all(master, std::string_view(buf, static_cast<size_t>(r)));
+      else in_open = false;
+    }
+    if (fds[2].revents) {
+      ssize_t r = ::read(master, buf, sizeof buf);
+      if (r > 0) (void)write_all(1, std::string_view(buf, static_cast<size_t>(r)));
+      else out_open = false;
+    }
+  }
+  if (raw) ::tcsetattr(0, TCSANOW, &saved);
+  while (status == -1) {
+    int ws;
+    pid_t p = ::waitpid(-1, &ws, 0);
+    if (p == init) status = ws;
+    if (p < 0 && errno != EINTR) return sys_error("wait for container");
+  }
+  return status;
+}
+
+}  // namespace
+
+Result<int> run(const Globals& g, const std::string& id, RunOptions opt) {
+  Fd master;
+  sigset_t set, old;
+  if (!opt.detach) {
+    // Become the init's reaper, and hold signals for supervise() from now on
+    // so none is lost between start and the signalfd.
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) return sys_error("set child subreaper");
+    sigemptyset(&set);
+    for (int s : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set, s);
+    ::sigprocmask(SIG_BLOCK, &set, &old);
+    if (opt.create.console_socket.empty()) opt.create.console_master = &master;
+  }
+  Created c = TRY(create(g, id, opt.create));
+  auto started = start(g, id);
+  if (!started) {
+    (void)remove(g, id, true);
+    return std::unexpected(started.error());
+  }
+  if (opt.detach) return 0;
+  auto status = supervise(c.pid, master.valid() ? master.get() : -1);
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  if (!opt.keep) TRY(remove(g, id, true));
+  return exit_code_of(TRY(std::move(status)));
+}
+
+}  // namespace orun::container

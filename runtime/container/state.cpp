@@ -1,0 +1,158 @@
+#include "state.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/file.hpp"
+#include "base/strings.hpp"
+
+namespace orun::container {
+
+using nlohmann::json;
+
+const char* to_string(Status s) {
+  switch (s) {
+    case Status::creating: return "creating";
+    case Status::created: return "created";
+    case Status::running: return "running";
+    case Status::paused: return "paused";
+    case Status::stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+std::string state_dir(const std::string& root, const std::string& id) { return root + "/" + id; }
+
+Result<> check_id(const std::string& id) {
+  if (id.empty()) return fail("container id must not be empty");
+  if (id == "." || id == ".." || id.size() > 1024) return fail("invalid container id: " + id);
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '+' || c == '-' || c == '.';
+    if (!ok) return fail("invalid container id \"" + id + "\": only letters, digits, '_', '+', '-' and '.' are allowed");
+  }
+  return {};
+}
+
+uint64_t process_start_time(pid_t pid) {
+  auto text = read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!text) return 0;
+  // comm may hold spaces and ')': fields start after the last ')'.
+  size_t close = text->rfind(')');
+  if (close == std::string::npos) return 0;
+  auto fields = split(std::string_view(*text).substr(close + 2), ' ');
+  // fields[0] is field 3 (state); starttime is field 22.
+  if (fields.size() < 20 || fields[0] == "Z" || fields[0] == "X") return 0;
+  return parse_uint(fields[19]).value_or(0);
+}
+
+bool process_alive(pid_t pid, uint64_t start_time) {
+  if (pid <= 0) return false;
+  uint64_t now = process_start_time(pid);
+  return now != 0 && (start_time == 0 || now == start_time);
+}
+
+std::string now_rfc3339() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+  return buf;
+}
+
+Result<State> load_state(const std::string& root, const std::string& id) {
+  TRY(check_id(id));
+  std::string path = state_dir(root, id) + "/state.json";
+  auto text = read_file(path);
+  if (!text) {
+    if (text.error().code == ENOENT) return fail("container \"" + id + "\" does not exist", ENOENT);
+    return std::unexpected(text.error());
+  }
+  json j = json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return fail(path + ": corrupt state file", EIO);
+  State st;
+  st.id = id;
+  st.oci_version = j.value("ociVersion", "");
+  st.pid = j.value("pid", 0);
+  st.pid_start_time = j.value("pidStartTime", uint64_t{0});
+  st.creator_pid = j.value("creatorPid", 0);
+  st.creator_start_time = j.value("creatorStartTime", uint64_t{0});
+  st.bundle = j.value("bundle", "");
+  st.rootfs = j.value("rootfs", "");
+  st.created = j.value("created", "");
+  st.recorded = j.value("status", "creating");
+  st.cgroups_path = j.value("cgroupsPath", "");
+  st.systemd_cgroup = j.value("systemdCgroup", false);
+  if (j.contains("annotations") && j["annotations"].is_object())
+    for (auto& [k, v] : j["annotations"].items())
+      if (v.is_string()) st.annotations[k] = v.get<std::string>();
+  if (j.contains("cgroupPaths") && j["cgroupPaths"].is_object())
+    for (auto& [k, v] : j["cgroupPaths"].items())
+      if (v.is_string()) st.cgroup_paths[k] = v.get<std::string>();
+  return st;
+}
+
+Result<> save_state(const std::string& root, const State& st) {
+  json j = {{"ociVersion", st.oci_version},
+            {"id", st.id},
+            {"pid", st.pid},
+            {"pidStartTime", st.pid_start_time},
+            {"creatorPid", st.creator_pid},
+            {"creatorStartTime", st.creator_start_time},
+            {"bundle", st.bundle},
+            {"rootfs", st.rootfs},
+            {"created", st.created},
+            {"status", st.recorded},
+            {"annotations", st.annotations},
+            {"cgroupsPath", st.cgroups_path},
+            {"systemdCgroup", st.systemd_cgroup},
+            {"cgroupPaths", st.cgroup_paths}};
+  return write_file_atomic(state_dir(root, st.id) + "/state.json", j.dump(), 0600);
+}
+
+Status current_status(const std::string& root, const State& st) {
+  if (st.recorded == "creating") {
+    // Still being made, unless the creator died: then it is debris to delete.
+    return process_alive(st.creator_pid, st.creator_start_time) ? Status::creating : Status::stopped;
+  }
+  if (!process_alive(st.pid, st.pid_start_time)) return Status::stopped;
+  if (path_exists(state_dir(root, st.id) + "/start.sock")) return Status::created;
+  return Status::running;
+}
+
+std::string oci_state_json(const State& st, Status status) {
+  json j = {{"ociVersion", st.oci_version},
+            {"id", st.id},
+            {"status", to_string(status)},
+            {"pid", status == Status::stopped ? 0 : st.pid},
+            {"bundle", st.bundle},
+            {"rootfs", st.rootfs},
+            {"created", st.created},
+            {"owner", ""}};
+  if (!st.annotations.empty()) j["annotations"] = st.annotations;
+  return j.dump(2);
+}
+
+Result<Fd> lock_container(const std::string& root, const std::string& id) {
+  TRY(check_id(id));
+  std::string dir = state_dir(root, id);
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return fail("container \"" + id + "\" does not exist", ENOENT);
+    return sys_error("open " + dir);
+  }
+  Fd owned(fd);
+  while (::flock(fd, LOCK_EX) < 0)
+    if (errno != EINTR) return sys_error("lock " + dir);
+  return owned;
+}
+
+}  // namespace orun::container

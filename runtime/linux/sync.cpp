@@ -1,0 +1,110 @@
+#include "sync.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+namespace orun::linux {
+namespace {
+struct Header {
+  uint32_t type;
+  int32_t value;
+};
+constexpr size_t kMaxPayload = 1 << 20;
+}  // namespace
+
+const char* to_string(Msg m) {
+  switch (m) {
+    case Msg::UsermapPls: return "UsermapPls";
+    case Msg::UsermapAck: return "UsermapAck";
+    case Msg::InitPid: return "InitPid";
+    case Msg::HooksPls: return "HooksPls";
+    case Msg::HooksAck: return "HooksAck";
+    case Msg::ConsolePty: return "ConsolePty";
+    case Msg::Ready: return "Ready";
+    case Msg::Error: return "Error";
+    case Msg::ExecError: return "ExecError";
+    case Msg::Start: return "Start";
+  }
+  return "unknown";
+}
+
+Result<SyncPair> make_sync_pair() {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return sys_error("socketpair");
+  return SyncPair{Fd(sv[0]), Fd(sv[1])};
+}
+
+Result<> send_msg(int sock, Msg type, int32_t value, std::string_view payload, int fd) {
+  Header h{static_cast<uint32_t>(type), value};
+  struct iovec iov[2] = {{&h, sizeof h}, {const_cast<char*>(payload.data()), payload.size()}};
+  struct msghdr mh{};
+  mh.msg_iov = iov;
+  mh.msg_iovlen = payload.empty() ? 1 : 2;
+  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  if (fd >= 0) {
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  }
+  while (::sendmsg(sock, &mh, MSG_NOSIGNAL) < 0) {
+    if (errno != EINTR) return sys_error(std::string("send ") + to_string(type));
+  }
+  return {};
+}
+
+Result<Message> recv_msg(int sock) {
+  std::vector<char> buf(sizeof(Header) + kMaxPayload);
+  struct iovec iov{buf.data(), buf.size()};
+  struct msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  mh.msg_control = cbuf;
+  mh.msg_controllen = sizeof cbuf;
+  ssize_t n;
+  while ((n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0) {
+    if (errno != EINTR) return sys_error("receive from container init");
+  }
+  Message m;
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      m.fd.reset(fd);
+    }
+  }
+  if (n == 0) return fail("container init exited before it was ready", EPIPE);
+  if (static_cast<size_t>(n) < sizeof(Header) || (mh.msg_flags & MSG_TRUNC)) return fail("malformed sync message", EPROTO);
+  Header h;
+  std::memcpy(&h, buf.data(), sizeof h);
+  m.type = static_cast<Msg>(h.type);
+  m.value = h.value;
+  m.payload.assign(buf.data() + sizeof h, static_cast<size_t>(n) - sizeof h);
+  return m;
+}
+
+Error message_error(const Message& m) {
+  if (m.type == Msg::Error) return Error{m.value ? m.value : EINVAL, m.payload};
+  if (m.type == Msg::ExecError) return Error{m.value, m.payload, m.value == ENOENT ? 127 : 126};
+  return Error{EPROTO, std::string("sync: unexpected message ") + to_string(m.type)};
+}
+
+Result<Message> expect_msg(int sock, Msg type) {
+  Message m = TRY(recv_msg(sock));
+  if (m.type != type) return std::unexpected(message_error(m));
+  return m;
+}
+
+void child_fail(int sock, const Error& err) {
+  (void)send_msg(sock, Msg::Error, err.code, err.message);
+  ::_exit(1);
+}
+
+}  // namespace orun::linux

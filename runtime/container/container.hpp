@@ -1,0 +1,59 @@
+// liborun's verbs: one function per `orun` command. The CLI parses flags and
+// calls exactly one of these; orch-shim and orchd link them too.
+#pragma once
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/fd.hpp"
+#include "base/result.hpp"
+#include "container/state.hpp"
+
+namespace orun::container {
+
+struct Globals {
+  std::string root = "/run/orun";
+  bool systemd_cgroup = false;
+  // Where warnings go (failed poststart and poststop hooks): the CLI's log.
+  std::function<void(const std::string&)> warn = [](const std::string&) {};
+};
+
+struct CreateOptions {
+  std::string bundle = ".";
+  std::string pid_file;
+  std::string console_socket;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+  // Set by run: keep the pty master here instead of sending it to a socket.
+  Fd* console_master = nullptr;
+};
+
+struct Created {
+  pid_t pid = 0;
+};
+
+[[nodiscard]] Result<Created> create(const Globals& g, const std::string& id, const CreateOptions& opt);
+[[nodiscard]] Result<> start(const Globals& g, const std::string& id);
+[[nodiscard]] Result<std::string> state(const Globals& g, const std::string& id);
+[[nodiscard]] Result<> kill(const Globals& g, const std::string& id, int sig, bool all);
+[[nodiscard]] Result<> remove(const Globals& g, const std::string& id, bool force);
+
+struct ListEntry {
+  State state;
+  Status status;
+};
+[[nodiscard]] Result<std::vector<ListEntry>> list(const Globals& g);
+
+struct RunOptions {
+  CreateOptions create;
+  bool detach = false;
+  bool keep = false;
+};
+// create + start; unless detached, wait and return the container's exit
+// status (128+signal when killed), then delete unless keep.
+[[nodiscard]] Result<int> run(const Globals& g, const std::string& id, RunOptions opt);
+
+}  // namespace orun::container
