@@ -18,6 +18,7 @@
 #include "linux/console.hpp"
 #include "linux/hooks.hpp"
 #include "linux/init.hpp"
+#include "linux/mounts.hpp"
 #include "linux/sync.hpp"
 #include "spec/parse.hpp"
 #include "spec/validate.hpp"
@@ -83,6 +84,34 @@ int listen_fds() {
   return n && *n > 0 && *n < 4096 ? static_cast<int>(*n) : 0;
 }
 
+// Idmapped bind mounts need the host's view of their source: once the init is
+// in its own user namespace it can no longer map host file systems, so the
+// trees are made here and handed down by index (RootfsOptions::mount_trees).
+Result<std::vector<std::pair<size_t, Fd>>> idmapped_trees(const spec::Config& cfg, const std::string& bundle) {
+  std::vector<std::pair<size_t, Fd>> trees;
+  for (size_t i = 0; i < cfg.mounts.size(); ++i) {
+    const auto& m = cfg.mounts[i];
+    auto opts = linux::parse_mount_options(m.options);
+    if (!opts.idmap && m.uid_mappings.empty() && m.gid_mappings.empty()) continue;
+    std::vector<spec::Mount::IdMap> uids = m.uid_mappings, gids = m.gid_mappings;
+    // The idmap option without its own mappings uses the container's.
+    auto to_mount_map = [](const std::vector<spec::IdMapping>& v) {
+      std::vector<spec::Mount::IdMap> out;
+      for (auto& x : v) out.push_back({x.container_id, x.host_id, x.size});
+      return out;
+    };
+    if (uids.empty() && cfg.linux) uids = to_mount_map(cfg.linux->uid_mappings);
+    if (gids.empty() && cfg.linux) gids = to_mount_map(cfg.linux->gid_mappings);
+    if (uids.empty() || gids.empty())
+      return fail("mounts[" + std::to_string(i) + "]: an idmapped mount needs uidMappings and gidMappings");
+    std::string source = m.source.empty() || m.source[0] == '/' ? m.source : bundle + "/" + m.source;
+    Fd tree = TRYC(linux::make_idmapped_tree(source, opts.recursive_bind, opts.recursive_idmap, uids, gids),
+                   "mounts[" + std::to_string(i) + "] (idmapped bind of " + m.source + ")");
+    trees.emplace_back(i, std::move(tree));
+  }
+  return trees;
+}
+
 Result<> check_preserved_fds(int n) {
   for (int fd = 3; fd < 3 + n; ++fd)
     if (::fcntl(fd, F_GETFD) < 0) return fail("--preserve-fds: fd " + std::to_string(fd) + " is not open", EBADF);
@@ -116,6 +145,9 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
   if (!plan.ns.has(spec::NamespaceType::mount)) return fail("linux.namespaces: a mount namespace is required");
   if (cfg.process) {
     plan.caps = TRY(linux::prepare_caps(cfg.process->capabilities ? &*cfg.process->capabilities : nullptr));
+    for (auto& name : plan.caps.unsupported) g.warn("process.capabilities: " + name + " is unknown to this kernel; ignored");
+    // ambient_dropped is not worth a warning: runc's own default spec asks for
+    // ambient capabilities without inheritable ones, and runc drops them quietly.
     plan.rlimits = TRY(linux::prepare_rlimits(cfg.process->rlimits));
     plan.attrs = TRY(linux::prepare_process_attrs(*cfg.process, &*cfg.linux));
     plan.exec_env = TRY(linux::prepare_exec_env(*cfg.process));
@@ -171,6 +203,8 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
     if (dirs.insert(path).second) plan.cgroup_procs.push_back(path + "/cgroup.procs");
   plan.rootfs_options.rootfs = rootfs;
   plan.rootfs_options.bundle = bundle;
+  auto trees = TRY(idmapped_trees(cfg, bundle));
+  for (auto& [index, fd] : trees) plan.rootfs_options.mount_trees[index] = fd.get();
   plan.rootfs_options.user_namespace = plan.ns.has(spec::NamespaceType::user);
   plan.rootfs_options.new_cgroup_ns = plan.ns.is_new(spec::NamespaceType::cgroup);
   plan.rootfs_options.cgroup_paths = guard.cgroup->paths();

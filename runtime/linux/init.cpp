@@ -31,7 +31,6 @@ namespace {
 
 // Process attributes that need privileges, applied before the uid switch.
 Result<> apply_attrs(const ProcessAttrs& a) {
-  if (a.oom_score_adj) TRY(apply_oom_score_adj(*a.oom_score_adj));
   if (a.personality) TRY(apply_personality(*a.personality));
   if (a.scheduler) TRY(apply_scheduler(*a.scheduler));
   if (a.io_priority) TRY(apply_io_priority(*a.io_priority));
@@ -96,7 +95,6 @@ void reset_signals() {
                               const std::string& exe) {
   const spec::Process& proc = *p.config->process;
   if (p.config->hooks) CHECK_OR_DIE(conn, run_hooks(p.config->hooks->start_container, "startContainer", state_json));
-  CHECK_OR_DIE(conn, apply_rlimits(p.rlimits));
   CHECK_OR_DIE(conn, apply_attrs(p.attrs));
 
   // Loading a filter needs no_new_privs or CAP_SYS_ADMIN: load it last when
@@ -136,7 +134,6 @@ void reset_signals() {
   const spec::Config& cfg = *p.config;
   CHECK_OR_DIE(sock, ::setsid() < 0 ? Result<>(sys_error("setsid")) : Result<>{});
   CHECK_OR_DIE(sock, set_names(cfg));
-  if (p.attrs.cpus_initial) CHECK_OR_DIE(sock, apply_cpu_affinity(*p.attrs.cpus_initial));
   if (!p.no_new_keyring) join_session_keyring(p.id);
 
   CHECK_OR_DIE(sock, prepare_rootfs(cfg, p.rootfs_options));
@@ -203,6 +200,11 @@ void reset_signals() {
 void stage1_main(InitPlan& p) {
   const int sock = p.sync_fd;
   ::close(p.lock_fd);
+  // Limits that a new user namespace could no longer raise or lower: set them
+  // here, with the host's privileges; fork and exec pass them on to the init.
+  if (p.attrs.oom_score_adj) CHECK_OR_DIE(sock, apply_oom_score_adj(*p.attrs.oom_score_adj));
+  if (p.attrs.cpus_initial) CHECK_OR_DIE(sock, apply_cpu_affinity(*p.attrs.cpus_initial));
+  CHECK_OR_DIE(sock, apply_rlimits(p.rlimits));
   // Join the cgroup before a new cgroup namespace is made, so it becomes the root.
   for (const auto& procs : p.cgroup_procs) CHECK_OR_DIE(sock, write_file(procs, "0"));
   CHECK_OR_DIE(sock, join_namespaces(p.ns));
