@@ -1,2 +1,114 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/file.hpp"
+#include "container/state.hpp"
+
+using namespace orun;
+using namespace orun::container;
+
+namespace {
+struct TempRoot {
+  std::string path;
+  TempRoot() {
+    char t[] = "/tmp/orun-state-XXXXXX";
+    path = ::mkdtemp(t);
+  }
+  ~TempRoot() { (void)remove_tree(path); }
+};
+
+State sample(const std::string& id) {
+  State st;
+  st.id = id;
+  st.oci_version = "1.2.0";
+  st.pid = ::getpid();
+  st.pid_start_time = process_start_time(st.pid);
+  st.bundle = "/b";
+  st.rootfs = "/b/rootfs";
+  st.created = now_rfc3339();
+  st.recorded = "created";
+  st.annotations = {{"a", "b"}};
+  st.cgroup_paths = {{"memory", "/sys/fs/cgroup/memory/x"}};
+  return st;
+}
+}  // namespace
+
+TEST_CASE("container ids follow runc's rule") {
+  CHECK(check_id("abc-1.2_3+x"));
+  CHECK(!check_id(""));
+  CHECK(!check_id("."));
+  CHECK(!check_id(".."));
+  CHECK(!check_id("a/b"));
+  CHECK(!check_id("../x"));
+  CHECK(!check_id("a b"));
+  CHECK(check_id("a/b").error().message.find("a/b") != std::string::npos);
+}
+
+TEST_CASE("state round-trips and status follows the process") {
+  TempRoot root;
+  State st = sample("c1");
+  REQUIRE(mkdir_p(state_dir(root.path, "c1")));
+  REQUIRE(save_state(root.path, st));
+  State back = load_state(root.path, "c1").value();
+  CHECK(back.pid == st.pid);
+  CHECK(back.pid_start_time == st.pid_start_time);
+  CHECK(back.annotations == st.annotations);
+  CHECK(back.cgroup_paths == st.cgroup_paths);
+  CHECK(back.recorded == "created");
+
+  // Alive, no start socket: running; with it: created.
+  CHECK(current_status(root.path, back) == Status::running);
+  REQUIRE(write_file(state_dir(root.path, "c1") + "/start.sock", ""));
+  CHECK(current_status(root.path, back) == Status::created);
+
+  // A reused pid (other start time) is not our container.
+  back.pid_start_time += 1;
+  CHECK(current_status(root.path, back) == Status::stopped);
+
+  // A zombie counts as stopped.
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::usleep(50000);
+  back.pid = child;
+  back.pid_start_time = 0;
+  CHECK(current_status(root.path, back) == Status::stopped);
+  ::waitpid(child, nullptr, 0);
+}
+
+TEST_CASE("a creating record is stopped once its creator is gone") {
+  TempRoot root;
+  State st = sample("c2");
+  st.recorded = "creating";
+  st.creator_pid = ::getpid();
+  st.creator_start_time = process_start_time(st.creator_pid);
+  CHECK(current_status(root.path, st) == Status::creating);
+  st.creator_start_time += 1;
+  CHECK(current_status(root.path, st) == Status::stopped);
+}
+
+TEST_CASE("unknown and corrupt records") {
+  TempRoot root;
+  CHECK(load_state(root.path, "nope").error().code == ENOENT);
+  REQUIRE(mkdir_p(state_dir(root.path, "bad")));
+  REQUIRE(write_file(state_dir(root.path, "bad") + "/state.json", "{not json"));
+  CHECK(load_state(root.path, "bad").error().message.find("corrupt") != std::string::npos);
+  CHECK(lock_container(root.path, "nope").error().code == ENOENT);
+  CHECK(lock_container(root.path, "bad"));
+}
+
+TEST_CASE("the OCI state document") {
+  State st = sample("c3");
+  auto j = nlohmann::json::parse(oci_state_json(st, Status::running));
+  CHECK(j["id"] == "c3");
+  CHECK(j["status"] == "running");
+  CHECK(j["pid"] == st.pid);
+  CHECK(j["bundle"] == "/b");
+  CHECK(j["annotations"]["a"] == "b");
+  CHECK(j["ociVersion"] == "1.2.0");
+  auto stopped = nlohmann::json::parse(oci_state_json(st, Status::stopped));
+  CHECK(stopped["pid"] == 0);
+}
