@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -60,7 +61,14 @@ Result<> send_msg(int sock, Msg type, int32_t value, std::string_view payload, i
 }
 
 Result<Message> recv_msg(int sock) {
-  std::vector<char> buf(sizeof(Header) + kMaxPayload);
+  // Peek at the size first: most messages are a bare header, and a 1 MiB
+  // buffer per message costs an mmap and page faults on the start path.
+  ssize_t size;
+  while ((size = ::recv(sock, nullptr, 0, MSG_PEEK | MSG_TRUNC)) < 0) {
+    if (errno != EINTR) return sys_error("receive from container init");
+  }
+  if (static_cast<size_t>(size) > sizeof(Header) + kMaxPayload) return fail("sync message too large", EPROTO);
+  std::vector<char> buf(std::max<size_t>(static_cast<size_t>(size), sizeof(Header)));
   struct iovec iov{buf.data(), buf.size()};
   struct msghdr mh{};
   mh.msg_iov = &iov;
