@@ -12,6 +12,7 @@
 
 #include "base/child.hpp"
 #include "base/file.hpp"
+#include "base/unix_socket.hpp"
 #include "base/strings.hpp"
 #include "cgroups/manager.hpp"
 #include "container/container.hpp"
@@ -43,19 +44,6 @@ struct CreateGuard {
     if (!dir.empty()) (void)remove_tree(dir);
   }
 };
-
-// Listening socket at <dir>/start.sock, bound through /proc/self/fd so that a
-// long --root cannot overflow sun_path.
-Result<Fd> bind_start_socket(int dir_fd) {
-  Fd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  if (!s) return sys_error("start socket");
-  struct sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/start.sock", dir_fd);
-  if (::bind(s.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) return sys_error("bind start socket");
-  if (::listen(s.get(), 1) < 0) return sys_error("listen on start socket");
-  return s;
-}
 
 Result<std::string> resolve_rootfs(const std::string& bundle, const spec::Config& cfg) {
   std::string path = cfg.root->path;
@@ -209,7 +197,7 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
   plan.rootfs_options.new_cgroup_ns = plan.ns.is_new(spec::NamespaceType::cgroup);
   plan.rootfs_options.cgroup_paths = guard.cgroup->paths();
 
-  Fd start_sock = TRY(bind_start_socket(lock.get()));
+  Fd start_sock = TRY(unix_listen(start_socket_path(lock.get()), SOCK_SEQPACKET));
   plan.start_fd = start_sock.get();
   if (plan.seccomp && plan.seccomp->notify) {
     plan.seccomp_listener = TRY(linux::connect_listener(plan.seccomp->listener_path));

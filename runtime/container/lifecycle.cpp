@@ -18,6 +18,7 @@
 
 #include "base/child.hpp"
 #include "base/file.hpp"
+#include "base/unix_socket.hpp"
 #include "cgroups/manager.hpp"
 #include "container/container.hpp"
 #include "linux/hooks.hpp"
@@ -29,17 +30,6 @@ namespace {
 
 Result<spec::Config> saved_config(const std::string& root, const std::string& id) {
   return spec::parse_config(TRY(read_file(state_dir(root, id) + "/config.json")));
-}
-
-Result<Fd> connect_start_socket(int dir_fd) {
-  Fd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  if (!s) return sys_error("socket");
-  struct sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/start.sock", dir_fd);
-  if (::connect(s.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
-    return sys_error("connect to the container init");
-  return s;
 }
 
 // Wait until a process that is not our child is gone (or a zombie).
@@ -75,7 +65,7 @@ Result<> start(const Globals& g, const std::string& id) {
   spec::Config cfg = TRY(saved_config(g.root, id));
   if (!cfg.process) return fail("cannot start container \"" + id + "\": config.json has no process", EINVAL);
 
-  Fd conn = TRY(connect_start_socket(lock.get()));
+  Fd conn = TRYC(unix_connect(start_socket_path(lock.get()), SOCK_SEQPACKET), "connect to the container init");
   TRY(linux::send_msg(conn.get(), linux::Msg::Start));
   ::unlink((state_dir(g.root, id) + "/start.sock").c_str());
   // The init execs with this connection close-on-exec: EOF means it ran.
@@ -182,9 +172,11 @@ Result<int> supervise(pid_t init, int master) {
     ::cfmakeraw(&t);
     ::tcsetattr(0, TCSANOW, &t);
   }
+  // A caller terminal that reports no size (0x0, e.g. a fresh pty) would
+  // wipe process.consoleSize: keep the configured size then.
   auto resize = [&] {
     struct winsize ws;
-    if (master >= 0 && ::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
+    if (master >= 0 && ::ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) ::ioctl(master, TIOCSWINSZ, &ws);
   };
   resize();
   int status = -1;

@@ -141,6 +141,8 @@ std::string oci_state_json(const State& st, Status status) {
   return j.dump(2);
 }
 
+std::string start_socket_path(int dir_fd) { return "/proc/self/fd/" + std::to_string(dir_fd) + "/start.sock"; }
+
 Result<Fd> lock_container(const std::string& root, const std::string& id) {
   TRY(check_id(id));
   std::string dir = state_dir(root, id);

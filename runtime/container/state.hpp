@@ -53,6 +53,10 @@ uint64_t process_start_time(pid_t pid);
 bool process_alive(pid_t pid, uint64_t start_time);
 std::string now_rfc3339();
 
+// start.sock named through the open state directory, so that a long --root
+// cannot overflow sun_path.
+std::string start_socket_path(int dir_fd);
+
 // An exclusive flock on the container's directory, held for a command's life.
 [[nodiscard]] Result<Fd> lock_container(const std::string& root, const std::string& id);
 

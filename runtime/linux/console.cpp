@@ -1,5 +1,7 @@
 #include "console.hpp"
 
+#include "base/unix_socket.hpp"
+
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -44,30 +46,9 @@ Result<> become_console(int slave_fd) {
 }
 
 Result<> send_to_console_socket(const std::string& socket_path, int master_fd) {
-  int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return sys_error("console socket");
-  Fd sock(s);
-  struct sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof addr.sun_path) return fail("--console-socket: path too long: " + socket_path);
-  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  if (::connect(s, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
-    return sys_error("--console-socket: connect " + socket_path);
+  Fd sock = TRYC(unix_connect(socket_path, SOCK_STREAM), "--console-socket");
   // The payload is the master's name; callers such as conmon read it as data.
-  const char name[] = "/dev/ptmx";
-  struct iovec iov{const_cast<char*>(name), sizeof name - 1};
-  struct msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-  mh.msg_control = cbuf;
-  mh.msg_controllen = sizeof cbuf;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &master_fd, sizeof master_fd);
-  if (::sendmsg(s, &mh, MSG_NOSIGNAL) < 0) return sys_error("--console-socket: send to " + socket_path);
+  TRYC(send_with_fd(sock.get(), "/dev/ptmx", master_fd), "--console-socket " + socket_path);
   return {};
 }
 

@@ -159,8 +159,9 @@ void reset_signals() {
   }
 
   CHECK_OR_DIE(sock, enter_rootfs(p.rootfs, p.no_pivot));
-  CHECK_OR_DIE(sock, finish_rootfs(cfg));
+  // Before finish_rootfs: readonlyPaths usually holds /proc/sys (as in runc's order).
   if (cfg.linux) CHECK_OR_DIE(sock, apply_sysctl(cfg.linux->sysctl));
+  CHECK_OR_DIE(sock, finish_rootfs(cfg));
   if (console_slave) {
     CHECK_OR_DIE(sock, become_console(console_slave.get()));
     console_slave.reset();

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "base/file.hpp"
+#include "base/unix_socket.hpp"
 
 namespace orun::linux {
 
@@ -323,21 +324,7 @@ Result<Fd> load_seccomp(const SeccompProgram& prog) {
 }
 
 Result<Fd> connect_listener(const std::string& path) {
-  const std::string field = "linux.seccomp.listenerPath";
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof addr.sun_path)
-    return fail(field + ": \"" + path + "\" is empty or too long for a unix socket address");
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return sys_error("socket");
-  Fd fd(s);
-  int rc;
-  do {
-    rc = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  } while (rc < 0 && errno == EINTR);
-  if (rc < 0) return sys_error(field + ": connect " + path);
-  return fd;
+  return TRYC(unix_connect(path, SOCK_STREAM), "linux.seccomp.listenerPath");
 }
 
 std::string container_process_state(std::string_view state_json, pid_t pid, std::string_view metadata) {
@@ -355,32 +342,7 @@ std::string container_process_state(std::string_view state_json, pid_t pid, std:
 
 Result<> send_seccomp_listener(int sock, int listener_fd, std::string_view json) {
   if (json.empty()) return fail("send_seccomp_listener: empty state");
-  iovec iov{const_cast<char*>(json.data()), json.size()};
-  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof cbuf;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &listener_fd, sizeof(int));
-  ssize_t n;
-  do {
-    n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return sys_error("sending the seccomp listener (linux.seccomp.listenerPath)");
-  // A stream socket may take part of it; the fd went with the first byte.
-  json.remove_prefix(static_cast<size_t>(n));
-  while (!json.empty()) {
-    do {
-      n = ::send(sock, json.data(), json.size(), MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) return sys_error("sending the seccomp state (linux.seccomp.listenerPath)");
-    json.remove_prefix(static_cast<size_t>(n));
-  }
+  TRYC(send_with_fd(sock, json, listener_fd), "sending the seccomp listener (linux.seccomp.listenerPath)");
   return {};
 }
 

@@ -1,5 +1,7 @@
 #include "sync.hpp"
 
+#include "base/unix_socket.hpp"
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,23 +42,9 @@ Result<SyncPair> make_sync_pair() {
 
 Result<> send_msg(int sock, Msg type, int32_t value, std::string_view payload, int fd) {
   Header h{static_cast<uint32_t>(type), value};
-  struct iovec iov[2] = {{&h, sizeof h}, {const_cast<char*>(payload.data()), payload.size()}};
-  struct msghdr mh{};
-  mh.msg_iov = iov;
-  mh.msg_iovlen = payload.empty() ? 1 : 2;
-  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-  if (fd >= 0) {
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof cbuf;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  }
-  while (::sendmsg(sock, &mh, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR) return sys_error(std::string("send ") + to_string(type));
-  }
+  std::string packet(reinterpret_cast<const char*>(&h), sizeof h);
+  packet += payload;
+  TRYC(send_with_fd(sock, packet, fd), std::string("send ") + to_string(type));
   return {};
 }
 
