@@ -49,7 +49,7 @@ def test_man_page_documents_every_verb(orun_bin):
     assert r.returncode == 0, r.stderr
     section = re.split(r"(?im)^subcommands:\s*$", r.stdout)
     assert len(section) == 2, f"no Subcommands section in:\n{r.stdout}"
-    verbs = re.findall(r"(?m)^\s+([a-z][a-z-]*)\s", section[1])
+    verbs = re.findall(r"(?m)^\s+([a-z][a-z-]*)[\s,]", section[1])
     assert "run" in verbs and "create" in verbs, verbs
     with open(os.path.join(REPO, "man", "orun.8.scd")) as f:
         page = f.read()
