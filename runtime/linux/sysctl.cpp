@@ -4,6 +4,7 @@
 
 #include "base/file.hpp"
 #include "base/strings.hpp"
+#include "spec/validate.hpp"
 
 namespace orun::linux {
 
@@ -23,11 +24,12 @@ Result<> check_sysctl_key(const std::string& key) {
 
 Result<> apply_sysctl(const std::map<std::string, std::string>& sysctl, const std::string& proc_sys) {
   for (const auto& [key, value] : sysctl) {
-    TRY(check_sysctl_key(key));
-    std::string rel = key;
-    for (char& c : rel)
-      if (c == '.') c = '/';
-    std::string path = proc_sys + "/" + rel;
+    // Keys may be slash-separated, as sysctl(8) allows (dots are then literal, e.g. in
+    // net/ipv4/conf/eth0.100/forwarding); the spec's normalizer accepts both forms and
+    // refuses components that would name "." or ".." once turned into a path.
+    auto dotted = spec::normalize_sysctl_key(key);
+    if (!dotted) return fail(field(key) + ": invalid key");
+    std::string path = proc_sys + "/" + spec::sysctl_relative_path(*dotted);
     // O_NOFOLLOW: /proc/sys holds no symlinks; one here is not ours to follow.
     auto fd = open_fd(path, O_WRONLY | O_NOFOLLOW);
     if (!fd) return std::unexpected(std::move(fd).error().context(field(key)));
