@@ -510,6 +510,12 @@ TEST_CASE("validate: each error class names its field path") {
          d["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}};
        },
        "config.json: linux.gidMappings: a new user namespace needs gid mappings"},
+      {"uid mappings without user ns",
+       [](json& d) { d["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}}; },
+       "config.json: linux.uidMappings: uid mappings need a user namespace in linux.namespaces"},
+      {"gid mappings without user ns",
+       [](json& d) { d["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}}; },
+       "config.json: linux.gidMappings: gid mappings need a user namespace in linux.namespaces"},
       {"mapping of size 0",
        [](json& d) {
          d["linux"]["namespaces"].push_back({{"type", "user"}});
@@ -676,8 +682,6 @@ TEST_CASE("validate: what runc accepts is accepted") {
   const Case cases[] = {
       {"relative mount destination",
        [](json& d) { d["mounts"].push_back({{"destination", "tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}}); }},
-      {"mappings without user ns",
-       [](json& d) { d["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}}; }},
       {"joined user ns without mappings",
        [](json& d) { d["linux"]["namespaces"].push_back({{"type", "user"}, {"path", "/proc/1/ns/user"}}); }},
       {"consoleSize without terminal",

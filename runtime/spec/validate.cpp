@@ -1,8 +1,8 @@
 // Semantic checks. Where runc 1.1.5 accepts what the spec leaves open, so do
-// we (relative mount destinations, uid/gid mappings without a user
-// namespace: runc ignores them, umask bits above 0777, device nodes outside
+// we (relative mount destinations, umask bits above 0777, device nodes outside
 // /dev). Where the spec says MUST (hook timeout > 0, duplicate namespaces,
-// enum values) we enforce it even where runc 1.1.5 does not.
+// enum values, id mappings that cannot be applied without a user namespace)
+// we enforce it even where runc 1.1.5 does not.
 #include "spec/validate.hpp"
 
 #include <algorithm>
@@ -225,10 +225,15 @@ class Checker {
                    "duplicate namespace type " + quote(to_string(l.namespaces[i].type)));
     // A new user namespace is useless without mappings (runc: "User
     // namespaces enabled, but no uid mappings found"). A joined one has them.
-    // Mappings without a user namespace are ignored, as runc does.
+    // Mappings without a user namespace cannot be applied; runc 1.1.5
+    // silently drops them, but the spec's create says a property that cannot
+    // be applied MUST be an error (runc's own validator says the same).
     if (creates(NamespaceType::user)) {
       if (l.uid_mappings.empty()) return bad("linux.uidMappings", "a new user namespace needs uid mappings");
       if (l.gid_mappings.empty()) return bad("linux.gidMappings", "a new user namespace needs gid mappings");
+    } else if (!has(NamespaceType::user)) {
+      if (!l.uid_mappings.empty()) return bad("linux.uidMappings", "uid mappings need a user namespace in linux.namespaces");
+      if (!l.gid_mappings.empty()) return bad("linux.gidMappings", "gid mappings need a user namespace in linux.namespaces");
     }
     TRY(id_maps(l.uid_mappings, "linux.uidMappings"));
     TRY(id_maps(l.gid_mappings, "linux.gidMappings"));
