@@ -1,0 +1,268 @@
+"""Namespaces (new and joined by path, user with mappings, time with offsets, cgroup) and the cgroup
+placement of the container (cgroupsPath), checked from inside real containers and from the host."""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from helpers_ctr import facts, host_ns, run_sh, user_namespace
+from orun import need
+
+# linux.namespaces type -> name under /proc/PID/ns
+NS_FILE = {"pid": "pid", "network": "net", "ipc": "ipc", "uts": "uts", "mount": "mnt", "user": "user",
+           "cgroup": "cgroup", "time": "time"}
+
+PRINT_NS = "for n in cgroup ipc mnt net pid time user uts; do echo $n=$(readlink /proc/self/ns/$n); done"
+
+
+def set_namespaces(bundle, *types, **paths):
+    """linux.namespaces = types (new) plus paths (type=path, joined), in that order."""
+    bundle.config["linux"]["namespaces"] = [{"type": t} for t in types] + [
+        {"type": t, "path": p} for t, p in paths.items()]
+
+
+def time_ns_supported():
+    return os.path.exists("/proc/self/ns/time")
+
+
+# ---- new namespaces ------------------------------------------------------------------------------
+
+def test_all_eight_new_namespaces(orun, bundle):
+    need(time_ns_supported(), "time namespaces (Linux 5.6)")
+    set_namespaces(bundle, "pid", "network", "ipc", "uts", "mount", "cgroup", "time")
+    user_namespace(bundle)
+    r = run_sh(orun, bundle, PRINT_NS)
+    inside = facts(r.stdout)
+    for t, n in NS_FILE.items():
+        assert inside[n].startswith(f"{n}:["), inside
+        assert inside[n] != host_ns(n), f"{t}: same namespace as the host ({inside[n]})"
+
+
+def test_namespaces_not_listed_are_shared_with_the_host(orun, bundle):
+    set_namespaces(bundle, "mount", "pid")  # no network, ipc, uts, cgroup, user, time
+    bundle.config.pop("hostname", None)
+    r = run_sh(orun, bundle, PRINT_NS)
+    inside = facts(r.stdout)
+    for n in ["net", "ipc", "uts", "cgroup", "user", "time"]:
+        if n == "time" and not time_ns_supported():
+            continue
+        assert inside[n] == host_ns(n), n
+    assert inside["mnt"] != host_ns("mnt") and inside["pid"] != host_ns("pid")
+
+
+# ---- joined namespaces ---------------------------------------------------------------------------
+
+def test_join_namespaces_of_another_container(orun, make_bundle):
+    """A second container joins the network, ipc, uts and pid namespaces of a created first one."""
+    first = make_bundle("first")
+    first.config["hostname"] = "first-host"
+    first.set_args("sleep", "600")
+    c1 = orun.create(first)
+    assert c1.returncode == 0, c1.stderr
+    pid1 = orun.state_json(c1.cid)["pid"]
+
+    second = make_bundle("second")
+    second.config.pop("hostname", None)
+    set_namespaces(second, "mount", **{t: f"/proc/{pid1}/ns/{NS_FILE[t]}" for t in ["network", "ipc", "uts", "pid"]})
+    r = run_sh(orun, second, PRINT_NS + "; echo host=$(hostname); echo procs=$(ls /proc | grep -c '^[0-9]')")
+    inside = facts(r.stdout)
+    for t in ["network", "ipc", "uts", "pid"]:
+        n = NS_FILE[t]
+        assert inside[n] == host_ns(n, pid1), t
+    assert inside["mnt"] != host_ns("mnt", pid1)  # its own, new mount namespace
+    assert inside["host"] == "first-host"
+    # In the joined pid namespace the first container's init (pid 1) is visible too.
+    assert int(inside["procs"]) >= 2
+
+
+def test_join_network_namespace_of_unshare_holder(orun, bundle, tmp_path):
+    """A namespace held by a plain process (unshare), not by a container, joined by path: the
+    container sees the holder's links (a bridge made in it)."""
+    need(subprocess.run(["ip", "-V"], capture_output=True).returncode == 0, "iproute2")
+    holder = subprocess.Popen(["unshare", "--net", "--uts", "sh", "-c",
+                               "ip link add orun-br0 type bridge && hostname held && echo ready && "
+                               "exec sleep 600"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        set_namespaces(bundle, "pid", "ipc", "mount", network=f"/proc/{holder.pid}/ns/net",
+                       uts=f"/proc/{holder.pid}/ns/uts")
+        bundle.config.pop("hostname", None)
+        r = run_sh(orun, bundle, "echo net=$(readlink /proc/self/ns/net); echo h=$(hostname); "
+                                 "cat /sys/class/net/orun-br0/type 2>/dev/null; ls /sys/class/net")
+        inside = facts(r.stdout)
+        assert inside["net"] == host_ns("net", holder.pid)
+        assert inside["h"] == "held"
+        assert "orun-br0" in r.stdout
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_join_namespace_of_wrong_type_is_an_error(orun, bundle):
+    set_namespaces(bundle, "pid", "mount", "ipc", "uts", network="/proc/self/ns/uts")
+    r = run_sh(orun, bundle, "true", expect_ok=False)
+    assert r.returncode != 0
+    assert "linux.namespaces[4].path" in r.stderr, r.stderr
+    assert orun.list("-q").stdout.strip() == ""
+
+
+def test_join_namespace_path_missing_is_an_error(orun, bundle, tmp_path):
+    set_namespaces(bundle, "pid", "mount", network=str(tmp_path / "no-such-ns"))
+    bundle.config.pop("hostname", None)
+    r = run_sh(orun, bundle, "true", expect_ok=False)
+    assert r.returncode != 0
+    assert "linux.namespaces[2].path" in r.stderr, r.stderr
+
+
+# ---- user namespace ------------------------------------------------------------------------------
+
+def test_user_namespace_host_view(orun, bundle):
+    user_namespace(bundle, host_id=200000, size=65536)
+    bundle.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 300000, "size": 1000},
+                                             {"containerID": 1000, "hostID": 400000, "size": 1}]
+    bundle.set_args("sleep", "600")
+    r = orun.run(bundle, None, "--detach")
+    assert r.returncode == 0, r.stderr
+    pid = orun.state_json(r.cid)["pid"]
+    # Seen from the host the init runs as the mapped ids.
+    with open(f"/proc/{pid}/status") as fh:
+        status = fh.read()
+    assert "\nUid:\t200000\t200000\t200000\t200000\n" in status, status
+    assert "\nGid:\t300000\t300000\t300000\t300000\n" in status, status
+    orun.kill(r.cid, "KILL")
+
+
+def test_user_namespace_inside_view(orun, bundle):
+    user_namespace(bundle, host_id=200000, size=65536)
+    bundle.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 300000, "size": 1000},
+                                             {"containerID": 1000, "hostID": 400000, "size": 1}]
+    r = run_sh(orun, bundle, "id -u; id -g; echo ==uid; cat /proc/self/uid_map; echo ==gid; "
+                             "cat /proc/self/gid_map; echo owner=$(stat -c %u:%g /bin/busybox)")
+    lines = [line.split() for line in r.stdout.splitlines()]
+    assert lines[0] == ["0"] and lines[1] == ["0"]
+    i = lines.index(["==uid"])
+    j = lines.index(["==gid"])
+    assert lines[i + 1:j] == [["0", "200000", "65536"]]
+    assert lines[j + 1:j + 3] == [["0", "300000", "1000"], ["1000", "400000", "1"]]
+    # Host root owns the rootfs copy: unmapped, so the container sees the overflow ids.
+    assert facts(r.stdout)["owner"] == "65534:65534"
+
+
+# ---- time namespace ------------------------------------------------------------------------------
+
+def test_time_namespace_offsets(orun, bundle):
+    need(time_ns_supported(), "time namespaces (Linux 5.6)")
+    day = 86400
+    bundle.config["linux"]["namespaces"].append({"type": "time"})
+    bundle.config["linux"]["timeOffsets"] = {"boottime": {"secs": 10 * day, "nanosecs": 0},
+                                             "monotonic": {"secs": 3 * day, "nanosecs": 0}}
+    with open("/proc/uptime") as fh:
+        before = float(fh.read().split()[0])
+    r = run_sh(orun, bundle, "cat /proc/uptime; cat /proc/self/timens_offsets")
+    with open("/proc/uptime") as fh:
+        after = float(fh.read().split()[0])
+    lines = r.stdout.splitlines()
+    inside = float(lines[0].split()[0])
+    # /proc/uptime counts CLOCK_BOOTTIME: shifted by exactly the offset, read between before and after.
+    assert before + 10 * day <= inside <= after + 10 * day, (before, inside, after)
+    offsets = {l.split()[0]: l.split()[1:] for l in lines[1:]}
+    assert offsets["boottime"] == [str(10 * day), "0"] and offsets["monotonic"] == [str(3 * day), "0"]
+
+
+def test_time_offsets_need_a_time_namespace(orun, bundle):
+    bundle.config["linux"]["timeOffsets"] = {"boottime": {"secs": 5, "nanosecs": 0}}
+    r = run_sh(orun, bundle, "true", expect_ok=False)
+    assert r.returncode != 0 and "linux.timeOffsets" in r.stderr, r.stderr
+
+
+# ---- cgroup namespace and cgroup placement -------------------------------------------------------
+
+def test_cgroup_namespace_root_inside(orun, bundle):
+    bundle.config["linux"]["namespaces"].append({"type": "cgroup"})
+    r = run_sh(orun, bundle, "cat /proc/self/cgroup")
+    lines = r.stdout.split()
+    assert lines, r.stdout
+    for line in lines:
+        assert line.split(":", 2)[2] == "/", line
+
+
+def test_without_cgroup_namespace_full_path_inside(orun, bundle):
+    r = run_sh(orun, bundle, "cat /proc/self/cgroup")
+    for line in r.stdout.split():
+        path = line.split(":", 2)[2]
+        assert path != "/" and path.endswith("/" + r.cid), line
+
+
+def _host_cgroups(pid):
+    """controller list -> path, from /proc/PID/cgroup (the v2 entry has key '')."""
+    out = {}
+    with open(f"/proc/{pid}/cgroup") as fh:
+        for line in fh:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            out[ctrls] = path
+    return out
+
+
+def _v1_hierarchies():
+    return {ctrls for ctrls in _host_cgroups("self") if ctrls}
+
+
+def _dirs_for(cgroups):
+    """The cgroupfs directories of a /proc/PID/cgroup map (our own cgroup namespace is the root one)."""
+    dirs = []
+    for ctrls, path in cgroups.items():
+        if ctrls == "":
+            mount = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
+        else:
+            name = ctrls.split(",")[0].replace("name=", "")
+            mount = f"/sys/fs/cgroup/{name}"
+        dirs.append(mount + path)
+    return dirs
+
+
+def test_cgroups_path_on_every_hierarchy(orun, bundle):
+    need(os.path.isdir("/sys/fs/cgroup/memory"), "a hybrid/v1 cgroup host")
+    cid = orun.new_id()
+    path = f"/orun-test/{cid}"
+    bundle.config["linux"]["cgroupsPath"] = path
+    bundle.set_args("sleep", "600")
+    c = orun.create(bundle, cid)
+    assert c.returncode == 0, c.stderr
+    pid = orun.state_json(cid)["pid"]
+    cg = _host_cgroups(pid)
+    assert set(cg) >= _v1_hierarchies() | {""}, cg
+    for ctrls, p in cg.items():
+        assert p == path, (ctrls, p)
+    dirs = _dirs_for(cg)
+    for d in dirs:
+        with open(d + "/cgroup.procs") as fh:
+            assert str(pid) in fh.read().split(), d
+    assert orun.delete(cid, force=True).returncode == 0
+    left = [d for d in dirs if os.path.exists(d)]
+    assert not left, f"cgroup dirs left after delete: {left}"
+    for d in dirs:  # the parent we named is ours to clean (delete leaves parents, as runc does)
+        try:
+            os.rmdir(os.path.dirname(d))
+        except OSError:
+            pass
+
+
+def test_default_cgroups_path(orun, bundle):
+    """Without cgroupsPath the container gets a cgroup named for its id, below orun's own cgroup."""
+    bundle.config["linux"].pop("cgroupsPath", None)
+    bundle.set_args("sleep", "600")
+    c = orun.create(bundle)
+    assert c.returncode == 0, c.stderr
+    pid = orun.state_json(c.cid)["pid"]
+    mine = _host_cgroups("self")
+    cg = _host_cgroups(pid)
+    assert set(cg) == set(mine)
+    for ctrls, p in cg.items():
+        assert p.endswith("/" + c.cid), (ctrls, p)
+        assert p.startswith(mine[ctrls].rstrip("/") + "/"), (ctrls, p, mine[ctrls])
+    dirs = _dirs_for(cg)
+    assert all(os.path.isdir(d) for d in dirs)
+    assert orun.delete(c.cid, force=True).returncode == 0
+    assert not [d for d in dirs if os.path.exists(d)]
