@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <functional>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -35,6 +36,9 @@ struct CreateGuard {
   ChildPid stage1;
   pid_t init = 0;
   bool armed = true;
+  // Set once the first hook may have run: the spec continues a failed create at delete, so
+  // the poststop hooks run after the cleanup, whatever failed later (a hook, the init).
+  std::function<void()> poststop;
 
   ~CreateGuard() {
     if (!armed) return;
@@ -42,6 +46,7 @@ struct CreateGuard {
     stage1.reset();
     if (cgroup) (void)cgroup->destroy();
     if (!dir.empty()) (void)remove_tree(dir);
+    if (poststop) poststop();
   }
 };
 
@@ -132,21 +137,14 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
   plan.ns = TRY(linux::plan_namespaces(*cfg.linux));
   if (!plan.ns.has(spec::NamespaceType::mount)) return fail("linux.namespaces: a mount namespace is required");
   if (cfg.process) {
-    plan.caps = TRY(linux::prepare_caps(cfg.process->capabilities ? &*cfg.process->capabilities : nullptr));
-    for (auto& name : plan.caps.unsupported) g.warn("process.capabilities: " + name + " is unknown to this kernel; ignored");
-    // ambient_dropped is not worth a warning: runc's own default spec asks for
-    // ambient capabilities without inheritable ones, and runc drops them quietly.
-    plan.rlimits = TRY(linux::prepare_rlimits(cfg.process->rlimits));
-    plan.attrs = TRY(linux::prepare_process_attrs(*cfg.process, &*cfg.linux));
-    plan.exec_env = TRY(linux::prepare_exec_env(*cfg.process));
+    plan.process = TRY(linux::prepare_process(*cfg.process, &*cfg.linux, g.warn));
     plan.console = cfg.process->terminal;
     if (plan.console && opt.console_socket.empty() && !opt.console_master)
       return fail("process.terminal is true: --console-socket is required");
     if (!plan.console && !opt.console_socket.empty())
       return fail("--console-socket given but process.terminal is false");
   }
-  plan.seccomp = TRY(linux::prepare_seccomp(cfg.linux->seccomp ? &*cfg.linux->seccomp : nullptr));
-  plan.preserve_fds = activated + opt.preserve_fds;
+  plan.process.preserve_fds = activated + opt.preserve_fds;
   plan.no_pivot = opt.no_pivot;
   plan.no_new_keyring = opt.no_new_keyring;
   auto cgroup = TRY(cgroups::open_manager(cfg.linux->cgroups_path, id));
@@ -199,9 +197,6 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
 
   Fd start_sock = TRY(unix_listen(start_socket_path(lock.get()), SOCK_SEQPACKET));
   plan.start_fd = start_sock.get();
-  if (plan.seccomp && plan.seccomp->notify) {
-    plan.seccomp_listener = TRY(linux::connect_listener(plan.seccomp->listener_path));
-  }
 
   auto pair = TRY(linux::make_sync_pair());
   plan.sync_fd = pair.child.get();
@@ -215,7 +210,7 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
   guard.stage1 = ChildPid(pid);
   pair.child.reset();
   start_sock.reset();
-  plan.seccomp_listener.reset();
+  plan.process.seccomp_listener.reset();
   const int sock = pair.parent.get();
 
   for (;;) {
@@ -235,13 +230,11 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
       case linux::Msg::HooksPls: {
         std::string json = oci_state_json(st, Status::creating);
         if (cfg.hooks) {
-          auto r = linux::run_hooks(cfg.hooks->prestart, "prestart", json);
-          if (r) r = linux::run_hooks(cfg.hooks->create_runtime, "createRuntime", json);
-          if (!r) {
-            // The spec: a failed prestart or createRuntime hook ends in poststop.
-            for (auto& e : linux::run_hooks_all(cfg.hooks->poststop, "poststop", json)) g.warn(e.message);
-            return std::unexpected(r.error());
-          }
+          guard.poststop = [&g, hooks = cfg.hooks->poststop, stopped = oci_state_json(st, Status::stopped)] {
+            for (auto& e : linux::run_hooks_all(hooks, "poststop", stopped)) g.warn(e.message);
+          };
+          TRY(linux::run_hooks(cfg.hooks->prestart, "prestart", json));
+          TRY(linux::run_hooks(cfg.hooks->create_runtime, "createRuntime", json));
         }
         TRY(linux::send_msg(sock, linux::Msg::HooksAck, st.pid, json));
         continue;

@@ -1,7 +1,5 @@
 #include "init.hpp"
 
-#include <fcntl.h>
-#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -14,54 +12,12 @@
 #include "base/file.hpp"
 #include "linux/console.hpp"
 #include "linux/hooks.hpp"
+#include "linux/process_exec.hpp"
 #include "linux/sync.hpp"
 #include "linux/sysctl.hpp"
 
-extern char** environ;
-
 namespace orun::linux {
 namespace {
-
-// Fail the handshake: report to whoever listens on sock, then exit.
-#define CHECK_OR_DIE(sock, expr)                     \
-  do {                                               \
-    auto orun_r_ = (expr);                           \
-    if (!orun_r_) child_fail(sock, orun_r_.error()); \
-  } while (0)
-
-// Process attributes that need privileges, applied before the uid switch.
-Result<> apply_attrs(const ProcessAttrs& a) {
-  if (a.personality) TRY(apply_personality(*a.personality));
-  if (a.scheduler) TRY(apply_scheduler(*a.scheduler));
-  if (a.io_priority) TRY(apply_io_priority(*a.io_priority));
-  if (!a.apparmor_profile.empty()) TRY(apply_apparmor(a.apparmor_profile));
-  if (!a.selinux_label.empty()) TRY(apply_selinux_label(a.selinux_label));
-  return {};
-}
-
-// Caller fds above 2 must not reach the container, except the preserved ones
-// (CVE-2024-21626 leaked a host directory fd as the cwd). Ours are already
-// close-on-exec; marking everything else is one syscall.
-Result<> seal_fds(int preserve) {
-  if (::syscall(SYS_close_range, 3 + preserve, ~0U, CLOSE_RANGE_CLOEXEC) < 0) return sys_error("close_range");
-  for (int fd = 3; fd < 3 + preserve; ++fd) {
-    int flags = ::fcntl(fd, F_GETFD);
-    if (flags < 0 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
-      return sys_error("--preserve-fds: fd " + std::to_string(fd));
-  }
-  return {};
-}
-
-// cwd must resolve inside the new root: a path through a leaked fd
-// (/proc/self/fd/N) would land outside, and getcwd then fails or says
-// "(unreachable)".
-Result<> enter_cwd(const std::string& cwd) {
-  if (::chdir(cwd.c_str()) < 0) return sys_error("process.cwd: chdir " + cwd);
-  char buf[4096];
-  if (!::getcwd(buf, sizeof buf) || buf[0] != '/')
-    return fail("process.cwd: " + cwd + " is outside the container", EPERM);
-  return {};
-}
 
 Result<> set_names(const spec::Config& cfg) {
   if (!cfg.hostname.empty() && ::sethostname(cfg.hostname.data(), cfg.hostname.size()) < 0)
@@ -77,56 +33,6 @@ void join_session_keyring(const std::string& id) {
   constexpr long KEYCTL_JOIN_SESSION_KEYRING = 1;
   std::string name = "_ses." + id;
   ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str());
-}
-
-void reset_signals() {
-  sigset_t all;
-  sigemptyset(&all);
-  ::sigprocmask(SIG_SETMASK, &all, nullptr);
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    ::signal(sig, SIG_DFL);
-  }
-}
-
-// After `orun start`: the last steps, ending in execve. Errors go to the start
-// connection; on success it closes on exec.
-[[noreturn]] void run_process(InitPlan& p, int conn, const std::string& state_json, pid_t host_pid,
-                              const std::string& exe) {
-  const spec::Process& proc = *p.config->process;
-  if (p.config->hooks) CHECK_OR_DIE(conn, run_hooks(p.config->hooks->start_container, "startContainer", state_json));
-  CHECK_OR_DIE(conn, apply_attrs(p.attrs));
-
-  // Loading a filter needs no_new_privs or CAP_SYS_ADMIN: load it last when
-  // either holds at exec time, otherwise while we still have CAP_SYS_ADMIN.
-  bool seccomp_last = proc.no_new_privileges || has_cap(p.caps.effective, CAP_SYS_ADMIN);
-  Fd listener;
-  if (p.seccomp && !seccomp_last) listener = ({
-    auto r = load_seccomp(*p.seccomp);
-    if (!r) child_fail(conn, r.error());
-    std::move(*r);
-  });
-  CHECK_OR_DIE(conn, drop_bounding(p.caps));
-  CHECK_OR_DIE(conn, set_user(proc.user));
-  CHECK_OR_DIE(conn, apply_caps(p.caps));
-  if (proc.no_new_privileges) CHECK_OR_DIE(conn, set_no_new_privs());
-  if (p.attrs.cpus_final) CHECK_OR_DIE(conn, apply_cpu_affinity(*p.attrs.cpus_final));
-  ensure_home(p.exec_env, home_of(proc.user.uid));
-
-  reset_signals();
-  if (p.seccomp && seccomp_last) listener = ({
-    auto r = load_seccomp(*p.seccomp);
-    if (!r) child_fail(conn, r.error());
-    std::move(*r);
-  });
-  if (listener)
-    CHECK_OR_DIE(conn, send_seccomp_listener(p.seccomp_listener.get(), listener.get(),
-                                             container_process_state(state_json, host_pid, p.seccomp->listener_metadata)));
-  listener.reset();
-  p.seccomp_listener.reset();
-  auto r = exec_process(exe, p.exec_env);
-  (void)send_msg(conn, Msg::ExecError, r.error().code, r.error().message);
-  ::_exit(r.error().code == ENOENT ? 127 : 126);
 }
 
 [[noreturn]] void init_main(InitPlan& p) {
@@ -166,7 +72,7 @@ void reset_signals() {
     CHECK_OR_DIE(sock, become_console(console_slave.get()));
     console_slave.reset();
   }
-  CHECK_OR_DIE(sock, seal_fds(p.preserve_fds));
+  CHECK_OR_DIE(sock, seal_fds(p.process.preserve_fds));
 
   if (!cfg.process) {
     // A container without a process can exist but never start.
@@ -176,7 +82,7 @@ void reset_signals() {
   CHECK_OR_DIE(sock, enter_cwd(cfg.process->cwd));
   std::string exe;
   {
-    auto r = find_executable(p.exec_env.args[0], p.exec_env.path);
+    auto r = find_executable(p.process.exec_env.args[0], p.process.exec_env.path);
     if (!r) {
       (void)send_msg(sock, Msg::ExecError, r.error().code, r.error().message);
       ::_exit(1);
@@ -193,7 +99,10 @@ void reset_signals() {
   ::close(p.start_fd);  // a second start finds no listener
   auto m = recv_msg(conn);
   if (!m || m->type != Msg::Start) ::_exit(1);
-  run_process(p, conn, state_json, host_pid, exe);
+  // `orun start` sends the state as it is now (status "created") for the startContainer hooks.
+  if (!m->payload.empty()) state_json = std::move(m->payload);
+  if (cfg.hooks) CHECK_OR_DIE(conn, run_hooks(cfg.hooks->start_container, "startContainer", state_json));
+  exec_container_process(p.process, conn, exe, state_json, host_pid);
 }
 
 }  // namespace
@@ -203,9 +112,7 @@ void stage1_main(InitPlan& p) {
   ::close(p.lock_fd);
   // Limits that a new user namespace could no longer raise or lower: set them
   // here, with the host's privileges; fork and exec pass them on to the init.
-  if (p.attrs.oom_score_adj) CHECK_OR_DIE(sock, apply_oom_score_adj(*p.attrs.oom_score_adj));
-  if (p.attrs.cpus_initial) CHECK_OR_DIE(sock, apply_cpu_affinity(*p.attrs.cpus_initial));
-  CHECK_OR_DIE(sock, apply_rlimits(p.rlimits));
+  if (p.config->process) CHECK_OR_DIE(sock, apply_host_limits(p.process));
   // Join the cgroup before a new cgroup namespace is made, so it becomes the root.
   for (const auto& procs : p.cgroup_procs) CHECK_OR_DIE(sock, write_file(procs, "0"));
   CHECK_OR_DIE(sock, join_namespaces(p.ns));

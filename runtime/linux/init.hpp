@@ -8,12 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "linux/caps.hpp"
 #include "linux/namespaces.hpp"
-#include "linux/process_attrs.hpp"
-#include "linux/rlimits.hpp"
+#include "linux/process_exec.hpp"
 #include "linux/rootfs.hpp"
-#include "linux/seccomp.hpp"
 #include "spec/config.hpp"
 
 namespace orun::linux {
@@ -25,16 +22,10 @@ struct InitPlan {
   NamespacePlan ns;
   RootfsOptions rootfs_options;
   std::vector<std::string> cgroup_procs;  // cgroup.procs files stage-1 joins by writing "0"
-  CapSets caps;
-  std::optional<SeccompProgram> seccomp;
-  Fd seccomp_listener;  // connected to linux.seccomp.listenerPath, when notify is used
-  std::vector<PreparedRlimit> rlimits;
-  ProcessAttrs attrs;
-  ExecEnv exec_env;
+  ProcessPlan process;  // empty when config.json has no process
   int sync_fd = -1;      // child end of the sync socketpair
   int lock_fd = -1;      // the parent's flock on the state directory: closed at once, or it outlives create
   int start_fd = -1;     // listening start socket; accept() blocks until `orun start`
-  int preserve_fds = 0;  // fds 3 .. 3+preserve_fds-1 reach the process
   bool no_pivot = false;
   bool no_new_keyring = false;
   bool console = false;  // process.terminal: make a pty and send the master to the parent

@@ -623,4 +623,11 @@ Result<Resources> parse_resources(std::string_view text) {
   });
 }
 
+Result<Process> parse_process(std::string_view text) {
+  return parse_with<Process>(text, [](const json& doc, Process& out) {
+    if (!doc.is_object()) return Result<>(fail("expected a JSON object"));
+    return read(doc, "", out);
+  });
+}
+
 }  // namespace orun::spec

@@ -19,6 +19,9 @@ namespace orun::spec {
 // Field paths are rooted at the object: "memory.limit: expected a 64-bit integer".
 [[nodiscard]] Result<Resources> parse_resources(std::string_view json);
 
+// Parse a process object on its own (`orun exec --process`), paths rooted at it.
+[[nodiscard]] Result<Process> parse_process(std::string_view json);
+
 // A string as a double-quoted, escaped literal for error messages: bytes
 // outside printable ASCII become \xNN, so messages stay one clean line.
 std::string quote(std::string_view s);
