@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   cli::add_create(app, c);
   cli::add_start(app, c);
   cli::add_run(app, c);
+  cli::add_exec(app, c);
   cli::add_state(app, c);
   cli::add_kill(app, c);
   cli::add_delete(app, c);
@@ -59,7 +60,8 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);
     log::setup(c.log_path, c.log_format == "json" ? log::Format::json : log::Format::text, c.debug);
     log::error(e.what());
-    return e.get_exit_code() ? e.get_exit_code() : 1;
+    // runc exits 1 on every usage error; CLI11's own codes (106, 109...) would surprise callers.
+    return 1;
   }
   log::setup(c.log_path, c.log_format == "json" ? log::Format::json : log::Format::text, c.debug);
   c.globals.warn = [](const std::string& w) { log::warning(w); };
