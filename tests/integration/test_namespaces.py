@@ -77,24 +77,27 @@ def test_join_namespaces_of_another_container(orun, make_bundle):
     assert int(inside["procs"]) >= 2
 
 
-def test_join_network_namespace_of_unshare_holder(orun, bundle, tmp_path):
-    """A namespace held by a plain process (unshare), not by a container, joined by path: the
-    container sees the holder's links (a bridge made in it)."""
+def test_join_network_namespace_of_unshare_holder(orun, bundle):
+    """Namespaces held by a plain process (unshare), not by a container, joined by path: the
+    container sees the holder's hostname and its loopback brought up (down in a fresh netns)."""
     need(subprocess.run(["ip", "-V"], capture_output=True).returncode == 0, "iproute2")
     holder = subprocess.Popen(["unshare", "--net", "--uts", "sh", "-c",
-                               "ip link add orun-br0 type bridge && hostname held && echo ready && "
-                               "exec sleep 600"], stdout=subprocess.PIPE, text=True)
+                               "ip link set lo up && hostname held && echo ready && exec sleep 600"],
+                              stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
         set_namespaces(bundle, "pid", "ipc", "mount", network=f"/proc/{holder.pid}/ns/net",
                        uts=f"/proc/{holder.pid}/ns/uts")
         bundle.config.pop("hostname", None)
-        r = run_sh(orun, bundle, "echo net=$(readlink /proc/self/ns/net); echo h=$(hostname); "
-                                 "cat /sys/class/net/orun-br0/type 2>/dev/null; ls /sys/class/net")
-        inside = facts(r.stdout)
+        script = "echo net=$(readlink /proc/self/ns/net); echo h=$(hostname); echo lo=$(cat /sys/class/net/lo/flags)"
+        inside = facts(run_sh(orun, bundle, script).stdout)
         assert inside["net"] == host_ns("net", holder.pid)
         assert inside["h"] == "held"
-        assert "orun-br0" in r.stdout
+        assert int(inside["lo"], 16) & 0x1, inside  # IFF_UP, set by the holder
+        # Control: a new network namespace has its loopback down.
+        set_namespaces(bundle, "pid", "ipc", "mount", "network")
+        fresh = facts(run_sh(orun, bundle, script).stdout)
+        assert fresh["net"] != inside["net"] and not int(fresh["lo"], 16) & 0x1, fresh
     finally:
         holder.kill()
         holder.wait()
