@@ -5,7 +5,6 @@ import os
 import pty
 import re
 import subprocess
-import time
 
 import pytest
 
@@ -221,7 +220,6 @@ def test_terminal_input_through_master(orun, bundle, tmp_path):
         master = cs.master()
         try:
             assert orun.start(r.cid).returncode == 0
-            time.sleep(0.1)  # stty -echo must run first, else the echo of our line is in the output too
             os.write(master, b"hello pty\n")
             out = read_until_closed(master).decode(errors="replace").replace("\r", "")
         finally:
@@ -266,7 +264,8 @@ def test_run_terminal_proxies_the_pty(orun, bundle, caller_size, shown):
                              stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
         os.close(slave)
         slave = -1
-        time.sleep(0.5)
+        # Written at once: the line waits in the pty until the shell reads it. If it arrives
+        # before `stty -echo`, its echo shows too, which the checks below allow.
         os.write(master, b"through the proxy\n")
         out = read_until_closed(master, timeout=30, proc=p).decode(errors="replace").replace("\r", "")
         rc = p.wait(timeout=30)
