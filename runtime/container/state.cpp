@@ -10,6 +10,7 @@
 
 #include "base/file.hpp"
 #include "base/strings.hpp"
+#include "spec/parse.hpp"
 
 namespace orun::container {
 
@@ -30,11 +31,13 @@ std::string state_dir(const std::string& root, const std::string& id) { return r
 
 Result<> check_id(const std::string& id) {
   if (id.empty()) return fail("container id must not be empty");
-  if (id == "." || id == ".." || id.size() > 1024) return fail("invalid container id: " + id);
+  if (id.size() > 1024) return fail("invalid container id: longer than 1024 bytes");
+  // Quoted and escaped: an id with a newline must not split the one-line error.
+  if (id == "." || id == "..") return fail("invalid container id " + spec::quote(id));
   for (char c : id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
               c == '+' || c == '-' || c == '.';
-    if (!ok) return fail("invalid container id \"" + id + "\": only letters, digits, '_', '+', '-' and '.' are allowed");
+    if (!ok) return fail("invalid container id " + spec::quote(id) + ": only letters, digits, '_', '+', '-' and '.' are allowed");
   }
   return {};
 }

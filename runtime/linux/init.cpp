@@ -65,6 +65,12 @@ void join_session_keyring(const std::string& id) {
   }
 
   CHECK_OR_DIE(sock, enter_rootfs(p.rootfs, p.no_pivot));
+  // runc creates a missing working directory (engines rely on it for image
+  // WORKDIRs): inside the new root, before finish_rootfs makes it read-only.
+  if (cfg.process && !cfg.process->cwd.empty()) {
+    auto made = mkdir_p(cfg.process->cwd, 0755);
+    if (!made) child_fail(sock, made.error().context("process.cwd"));
+  }
   // Before finish_rootfs: readonlyPaths usually holds /proc/sys (as in runc's order).
   if (cfg.linux) CHECK_OR_DIE(sock, apply_sysctl(cfg.linux->sysctl));
   CHECK_OR_DIE(sock, finish_rootfs(cfg));
