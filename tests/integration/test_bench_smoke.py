@@ -1,0 +1,65 @@
+"""tools/bench/bench works end to end: one iteration of every measurement, orun beside runc.
+
+No timing is asserted (timings depend on the machine); the test checks that every operation was
+measured for both runtimes, that the exec column says why orun has no number when orun has no exec
+verb, that crun's state is reported rather than left out, and that the tool leaves no container,
+state directory or cgroup behind.
+"""
+import glob
+import json
+import os
+import re
+import subprocess
+
+from orun import REPO, need
+
+BENCH = os.path.join(REPO, "tools", "bench", "bench")
+RUNC = "/usr/sbin/runc"
+
+
+def test_bench_one_iteration(orun_bin, tmp_path):
+    need(os.geteuid() == 0, "bench needs root")
+    need(os.access(RUNC, os.X_OK), "runc not installed (tools/install-deps)")
+    out = tmp_path / "bench.json"
+    r = subprocess.run([BENCH, "--orun", orun_bin, "--iterations", "1", "--warmup", "0", "--batch", "2",
+                        "--batch-rounds", "1", "--json", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, f"bench failed:\n{r.stdout}\n{r.stderr}"
+    with open(out) as f:
+        res = json.load(f)
+
+    has_exec = re.search(r"^\s+exec\s", subprocess.run([orun_bin, "--help"], capture_output=True,
+                                                        text=True).stdout, re.M) is not None
+    ops = ["run", "create", "start", "delete (stopped)", "kill", "delete (killed)", "kill+delete",
+           "delete -f (running)", "batch of 2 run"]
+    for op in ops:
+        for rt in ("orun", "runc"):
+            assert res["results"][op][rt]["n"] >= 1, (op, rt)
+            assert res["results"][op][rt]["median"] > 0, (op, rt)
+        assert res["ratios"][op]["runc"] > 0, op
+    assert res["results"]["exec"]["runc"]["n"] == 1
+    if has_exec:
+        assert res["results"]["exec"]["orun"]["n"] == 1
+    else:
+        assert "orun" not in res["results"]["exec"]
+        assert res["exec"]["orun"] == "n/a (orun exec not implemented)"
+        assert "n/a (orun exec not implemented)" in r.stdout
+    if os.access("/usr/bin/time", os.X_OK):
+        for op in ("rss run", "rss create"):
+            for rt in ("orun", "runc"):
+                # KiB: any runtime process is above 1 MiB and far below 1 GiB
+                assert 1024 < res["results"][op][rt]["median"] < 1024 * 1024, (op, rt, res["results"][op][rt])
+    assert res["crun"]["status"], "crun's state (ok, refused, not installed) must be reported"
+    if res["crun"]["status"] == "refused":
+        assert res["crun"]["attempts"] and all(a["error"] for a in res["crun"]["attempts"])
+        assert "crun: refused" in r.stdout
+    for head in ("| operation", "| CPU time", "| peak RSS"):
+        assert head in r.stdout
+
+    # Nothing left behind: the tool's ids all start with id_prefix.
+    prefix = res["id_prefix"]
+    assert prefix.startswith("bench-")
+    leftovers = [p for p in glob.glob("/sys/fs/cgroup/**/" + prefix + "*", recursive=True)]
+    assert not leftovers, f"cgroups left by bench: {leftovers}"
+    # A container still running (the `sleep 1000` ones) would also keep its cgroup, checked above.
+    assert not glob.glob("/run/orun-bench-*/root-*/" + prefix + "*"), "state left by bench"
