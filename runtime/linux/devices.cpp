@@ -58,7 +58,7 @@ Result<std::vector<DeviceNode>> container_devices(const spec::Config& cfg) {
   return out;
 }
 
-Result<> create_device(int root_fd, const DeviceNode& node, bool bind_host) {
+Result<> create_device(int root_fd, const DeviceNode& node, bool bind_host, bool must_match) {
   std::string resolved = TRY(resolve_in_root(root_fd, node.path));
   if (resolved == "/") return fail("device path is the root");
   size_t slash = resolved.rfind('/');
@@ -76,7 +76,14 @@ Result<> create_device(int root_fd, const DeviceNode& node, bool bind_host) {
   // The umask must not reduce the requested mode: set the mode explicitly afterwards.
   if (::mknodat(dir.get(), name.c_str(), type | node.file_mode, dev) < 0) {
     if (errno != EEXIST) return sys_error("mknod " + resolved);
-    return {};  // already there (a rootfs reused without a /dev tmpfs), as runc does
+    // Already there (a rootfs reused without a /dev tmpfs): kept, as runc does,
+    // unless a configured device must match it (the spec's rule; runc keeps it).
+    if (!must_match) return {};
+    struct stat st;
+    if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return sys_error("stat " + resolved);
+    if ((st.st_mode & S_IFMT) != type || (node.type != 'p' && st.st_rdev != dev))
+      return fail("a file that is not this device already exists at " + resolved, EEXIST);
+    return {};
   }
   if (::fchmodat(dir.get(), name.c_str(), node.file_mode, 0) < 0) return sys_error("chmod " + resolved);
   if (::fchownat(dir.get(), name.c_str(), node.uid, node.gid, AT_SYMLINK_NOFOLLOW) < 0)

@@ -41,6 +41,8 @@ const std::vector<DeviceRule>& default_device_rules();
 
 // Create one node at <root>/<node.path> (mknod, or with bind_host an empty file with the
 // host's node of the same path bind-mounted onto it, for user namespaces).
-[[nodiscard]] Result<> create_device(int root_fd, const DeviceNode& node, bool bind_host);
+// `must_match`: a file already at the path that is not this device is an
+// error (the spec's rule for linux.devices); otherwise it is kept, as runc.
+[[nodiscard]] Result<> create_device(int root_fd, const DeviceNode& node, bool bind_host, bool must_match = false);
 
 }  // namespace orun::linux

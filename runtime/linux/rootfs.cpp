@@ -513,7 +513,7 @@ Result<> setup_dev(Ctx& c) {
   for (size_t i = 0; i < nodes.size(); ++i) {
     std::string label = i < first_cfg ? "device " + nodes[i].path
                                       : "linux.devices[" + std::to_string(i - first_cfg) + "] (" + nodes[i].path + ")";
-    TRYC(create_device(c.root.get(), nodes[i], c.opt.user_namespace), label);
+    TRYC(create_device(c.root.get(), nodes[i], c.opt.user_namespace, i >= first_cfg), label);
   }
   Fd dev = TRYC(mkdir_in_root(c.root.get(), "/dev"), "/dev");
   std::vector<std::pair<const char*, const char*>> links = {

@@ -510,6 +510,13 @@ TEST_CASE("validate: each error class names its field path") {
          d["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}};
        },
        "config.json: linux.gidMappings: a new user namespace needs gid mappings"},
+      {"ociVersion not semver", [](json& d) { d["ociVersion"] = "1.0"; },
+       "config.json: ociVersion: \"1.0\" is not a SemVer 2.0.0 version"},
+      {"empty annotation key", [](json& d) { d["annotations"] = {{"", "x"}}; },
+       "config.json: annotations: keys must not be empty"},
+      {"listenerMetadata without listenerPath",
+       [](json& d) { d["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"listenerMetadata", "m"}}; },
+       "config.json: linux.seccomp.listenerMetadata: must not be set without listenerPath"},
       {"uid mappings without user ns",
        [](json& d) { d["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}}; },
        "config.json: linux.uidMappings: uid mappings need a user namespace in linux.namespaces"},
@@ -682,6 +689,8 @@ TEST_CASE("validate: what runc accepts is accepted") {
   const Case cases[] = {
       {"relative mount destination",
        [](json& d) { d["mounts"].push_back({{"destination", "tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}}); }},
+      {"pre-release ociVersion (runc spec writes 1.0.2-dev)", [](json& d) { d["ociVersion"] = "1.0.2-dev"; }},
+      {"ociVersion with build metadata", [](json& d) { d["ociVersion"] = "1.2.0-rc.1+b.7"; }},
       {"joined user ns without mappings",
        [](json& d) { d["linux"]["namespaces"].push_back({{"type", "user"}, {"path", "/proc/1/ns/user"}}); }},
       {"consoleSize without terminal",

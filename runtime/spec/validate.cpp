@@ -6,6 +6,7 @@
 #include "spec/validate.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <set>
 
@@ -57,6 +58,34 @@ bool valid_cpu_list(std::string_view s) {
   return true;
 }
 
+// SemVer 2.0.0: MAJOR.MINOR.PATCH, numbers without leading zeros, then an
+// optional -pre.release and +build of [0-9A-Za-z-] identifiers ("1.0.2-dev").
+bool semver(std::string_view v) {
+  size_t plus = v.find('+');
+  std::string_view build = plus == std::string_view::npos ? std::string_view() : v.substr(plus + 1);
+  v = v.substr(0, plus);
+  size_t dash = v.find('-');
+  std::string_view pre = dash == std::string_view::npos ? std::string_view() : v.substr(dash + 1);
+  v = v.substr(0, dash);
+  auto idents = [](std::string_view s) {
+    if (s.empty()) return false;
+    for (const auto& id : split(s, '.')) {
+      if (id.empty()) return false;
+      for (char c : id)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    }
+    return true;
+  };
+  if ((plus != std::string_view::npos && !idents(build)) || (dash != std::string_view::npos && !idents(pre)))
+    return false;
+  auto core = split(v, '.');
+  if (core.size() != 3) return false;
+  for (const auto& n : core)
+    if (n.empty() || (n.size() > 1 && n[0] == '0') || !std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return false;
+  return true;
+}
+
 const std::set<std::string_view>& rlimit_names() {
   static const std::set<std::string_view> names{
       "RLIMIT_AS",      "RLIMIT_CORE",   "RLIMIT_CPU",    "RLIMIT_DATA",       "RLIMIT_FSIZE",  "RLIMIT_LOCKS",
@@ -95,6 +124,9 @@ class Checker {
 
   Result<> run() {
     if (c_.oci_version.empty()) return bad("ociVersion", "must not be empty");
+    if (!semver(c_.oci_version)) return bad("ociVersion", quote(c_.oci_version) + " is not a SemVer 2.0.0 version");
+    for (const auto& [key, value] : c_.annotations)
+      if (key.empty()) return bad("annotations", "keys must not be empty");
     if (!c_.root) return bad("root", "required field is missing");
     if (c_.root->path.empty()) return bad("root.path", "must not be empty");
     TRY(mounts());
@@ -309,6 +341,8 @@ class Checker {
     }
     // Without a listener nobody would answer the notifications.
     if (notify && s.listener_path.empty()) return bad(member(p, "listenerPath"), "required by SCMP_ACT_NOTIFY");
+    if (!s.listener_metadata.empty() && s.listener_path.empty())
+      return bad(member(p, "listenerMetadata"), "must not be set without listenerPath");
     return {};
   }
 

@@ -101,12 +101,13 @@ def test_cwd(orun, bundle):
     assert r.stdout.splitlines() == ["/home/user", "PWD=/home/user", "/home/user"]
 
 
-def test_cwd_missing_is_an_error(orun, bundle):
-    """A cwd that does not exist in the rootfs fails create with the field named; nothing is left."""
-    bundle.process["cwd"] = "/does/not/exist"
+def test_cwd_not_a_directory_is_an_error(orun, bundle):
+    """A cwd that is not a directory fails create with the field named; nothing is left. (A missing cwd
+    is created, as runc does: test_bad_input.test_missing_cwd_is_created_like_runc.)"""
+    bundle.process["cwd"] = "/etc/passwd"
     bundle.set_args("true")
     r = orun.create(bundle)
-    assert_one_line_error(r, "process.cwd", "/does/not/exist")
+    assert_one_line_error(r, "process.cwd", "/etc/passwd")
     assert_nothing_created(orun, r.cid)
     r = orun.run(bundle)
     assert_one_line_error(r, "process.cwd")
