@@ -27,6 +27,7 @@ void add_spec(CLI::App& app, Cli& cli);
 void add_create(CLI::App& app, Cli& cli);
 void add_start(CLI::App& app, Cli& cli);
 void add_run(CLI::App& app, Cli& cli);
+void add_exec(CLI::App& app, Cli& cli);
 void add_state(CLI::App& app, Cli& cli);
 void add_kill(CLI::App& app, Cli& cli);
 void add_delete(CLI::App& app, Cli& cli);

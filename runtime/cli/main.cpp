@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   cli::add_create(app, c);
   cli::add_start(app, c);
   cli::add_run(app, c);
+  cli::add_exec(app, c);
   cli::add_state(app, c);
   cli::add_kill(app, c);
   cli::add_delete(app, c);

@@ -56,4 +56,26 @@ struct RunOptions {
 // status (128+signal when killed), then delete unless keep.
 [[nodiscard]] Result<int> run(const Globals& g, const std::string& id, RunOptions opt);
 
+struct ExecOptions {
+  std::string process_file;         // --process: a process JSON (overrides everything below)
+  std::vector<std::string> args;
+  bool tty = false;
+  std::string console_socket;
+  std::string cwd;
+  std::vector<std::string> env;     // KEY=VALUE, replacing the config's value of KEY
+  std::string user;                 // uid[:gid]
+  std::vector<uint32_t> additional_gids;
+  std::vector<std::string> caps;    // added to the bounding, effective and permitted sets
+  bool no_new_privs = false;
+  std::string apparmor;
+  std::string process_label;
+  bool detach = false;
+  std::string pid_file;
+  int preserve_fds = 0;
+  bool ignore_paused = false;
+};
+// Run a new process in a created or running container; unless detached, wait
+// and return its exit status (128+signal when killed).
+[[nodiscard]] Result<int> exec(const Globals& g, const std::string& id, const ExecOptions& opt);
+
 }  // namespace orun::container
