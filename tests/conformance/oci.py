@@ -7,19 +7,7 @@ import time
 
 import pytest
 
-from orun import cgroups_named, mounts_below, processes_of  # noqa: F401 (re-exported)
-
-
-def wait_for(predicate, what, timeout=10.0):
-    """Poll until predicate() is truthy; a test failure after `timeout` s (a hang, not a timing)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
+from orun import cgroups_named, facts, mounts_below, processes_of, sh, wait_for  # noqa: F401 (re-exported)
 
 
 def writable(bundle):
@@ -38,24 +26,6 @@ def read_text(path):
             return f.read()
     except OSError:
         return ""
-
-
-def sh(orun, bundle, script, *extra, ok=True):
-    """Run `sh -c script` to completion; returns the CompletedProcess."""
-    bundle.set_args("sh", "-c", script)
-    r = orun.run(bundle, None, *extra)
-    if ok:
-        assert r.returncode == 0, f"container exited {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}"
-    return r
-
-
-def facts(text):
-    out = {}
-    for line in text.splitlines():
-        if "=" in line:
-            k, v = line.split("=", 1)
-            out[k.strip()] = v.strip()
-    return out
 
 
 def status(orun, cid):

@@ -70,7 +70,7 @@ def test_mounts_relative_destination_relative_to_root(orun, bundle):
     bundle.config["mounts"].append({"destination": "relmnt", "type": "tmpfs", "source": "tmpfs"})
     bundle.config["process"]["cwd"] = "/tmp"
     r = sh(orun, bundle, "grep -c ' /relmnt ' /proc/self/mountinfo; grep -c ' /tmp/relmnt ' /proc/self/mountinfo",
-           ok=False)
+           rc=None)
     assert r.stdout.split() == ["1", "0"], r.stdout + r.stderr
 
 

@@ -4,24 +4,7 @@ import os
 import re
 import subprocess
 
-
-def run_sh(orun, bundle, script, *extra, expect_ok=True, **kw):
-    """Run `sh -c script` in a container made from `bundle`; returns the CompletedProcess."""
-    bundle.set_args("sh", "-c", script)
-    r = orun.run(bundle, None, *extra, **kw)
-    if expect_ok:
-        assert r.returncode == 0, f"container exited {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}"
-    return r
-
-
-def facts(text):
-    """`key=value` lines of a script's output as a dict (other lines are ignored)."""
-    out = {}
-    for line in text.splitlines():
-        if "=" in line:
-            k, v = line.split("=", 1)
-            out[k.strip()] = v.strip()
-    return out
+from orun import facts, sh  # noqa: F401 (re-exported)
 
 
 def _unescape(s):

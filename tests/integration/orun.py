@@ -39,6 +39,37 @@ def orun_binary():
     return os.path.abspath(os.environ.get("ORUN") or os.path.join(REPO, "build/runtime/cli/orun"))
 
 
+
+def sh(orun, bundle, script, *extra, rc=0, **kw):
+    """Run `sh -c script` in a container made from `bundle`; asserts exit status `rc` (None: any)."""
+    bundle.set_args("sh", "-c", script)
+    r = orun.run(bundle, None, *extra, **kw)
+    if rc is not None:
+        assert r.returncode == rc, f"exit {r.returncode} (wanted {rc})\nstdout: {r.stdout}\nstderr: {r.stderr}"
+    return r
+
+
+def facts(text):
+    """`key=value` lines of a script's output as a dict (other lines are ignored)."""
+    out = {}
+    for line in text.splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            out[k.strip()] = v.strip()
+    return out
+
+
+def wait_for(predicate, what, timeout=10.0):
+    """Poll until predicate() is truthy; fails the test after `timeout` s (a hang, not a timing)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
 def make_base_bundle(orun, path, args=("sh",)):
     """Run tools/mkrootfs into `path`; returns `path`."""
     r = subprocess.run(["/usr/bin/python3", MKROOTFS, "--orun", orun, path, *args],

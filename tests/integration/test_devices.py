@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from helpers_ctr import facts, parse_mountinfo, run_sh, section
+from helpers_ctr import facts, parse_mountinfo, sh, section
 from orun import need
 
 
@@ -14,7 +14,7 @@ def test_linux_devices_char_and_block(orun, bundle):
         {"path": "/dev/myloop", "type": "b", "major": 7, "minor": 0, "fileMode": 0o600, "uid": 0, "gid": 6},
         {"path": "/dev/sub/dir/zero", "type": "c", "major": 1, "minor": 5},
     ]
-    r = run_sh(orun, bundle, """
+    r = sh(orun, bundle, """
         ls -ln /dev/mynull /dev/myloop
         for d in /dev/mynull /dev/myloop /dev/sub/dir/zero; do echo $d=$(stat -c '%F:%t:%T:%a:%u:%g' $d); done
         echo zero_read=$(head -c 4 /dev/sub/dir/zero | od -An -tx1 | tr -d ' ')""")
@@ -31,7 +31,7 @@ def test_linux_devices_char_and_block(orun, bundle):
 
 
 def test_default_devices_and_links(orun, bundle):
-    r = run_sh(orun, bundle, """
+    r = sh(orun, bundle, """
         for d in null zero full random urandom tty; do echo $d=$(stat -c '%F:%t:%T:%a' /dev/$d); done
         for l in ptmx fd stdin stdout stderr core; do echo $l=$(readlink /dev/$l); done
         echo x > /dev/null && echo null_ok=yes
@@ -54,7 +54,7 @@ def test_default_devices_and_links(orun, bundle):
 
 
 def test_dev_shm_and_pts(orun, bundle):
-    r = run_sh(orun, bundle, """
+    r = sh(orun, bundle, """
         echo shared > /dev/shm/seg && echo shm=$(cat /dev/shm/seg)
         echo shm_mode=$(stat -c %a /dev/shm)
         echo ptmx=$(stat -c '%F:%t:%T' /dev/pts/ptmx)
@@ -72,7 +72,7 @@ def test_devices_from_host_bind_of_dev(orun, bundle):
     bundle.config["mounts"] = [m for m in bundle.config["mounts"] if not m["destination"].startswith("/dev")]
     bundle.config["mounts"].append({"destination": "/dev", "type": "bind", "source": "/dev",
                                     "options": ["rbind", "rw"]})
-    r = run_sh(orun, bundle, "echo ==mi==; cat /proc/self/mountinfo")
+    r = sh(orun, bundle, "echo ==mi==; cat /proc/self/mountinfo")
     mi = parse_mountinfo(section(r.stdout, "mi"))
     assert mi["/dev"].fstype == "devtmpfs" or mi["/dev"].root == "/", mi["/dev"]
 
@@ -99,7 +99,7 @@ def test_device_cgroup(orun, bundle, allow):
         bundle.config["linux"]["resources"]["devices"].append(
             {"allow": True, "type": "c", "major": nums[0], "minor": nums[1], "access": "rw"})
     bundle.process["capabilities"] = {k: ["CAP_SYS_ADMIN"] for k in ("bounding", "effective", "permitted")}
-    r = run_sh(orun, bundle, "( : </dev/hostdev ) 2>&1 && echo open=ok || echo open=failed; "
+    r = sh(orun, bundle, "( : </dev/hostdev ) 2>&1 && echo open=ok || echo open=failed; "
                              "echo x > /dev/null && echo null=ok")
     f = facts(r.stdout)
     assert f["null"] == "ok"  # the default allow list still holds

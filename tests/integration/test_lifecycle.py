@@ -12,19 +12,7 @@ import time
 
 import pytest
 
-from orun import processes_of
-
-
-def wait_for(predicate, what, timeout=10.0):
-    """Poll until predicate() is true; fails the test after `timeout` seconds (a hang, not a timing)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
+from orun import processes_of, wait_for
 
 
 def status_of(orun, cid):

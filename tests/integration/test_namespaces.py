@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from helpers_ctr import facts, host_ns, run_sh, user_namespace
+from helpers_ctr import facts, host_ns, sh, user_namespace
 from orun import need
 
 # linux.namespaces type -> name under /proc/PID/ns
@@ -33,7 +33,7 @@ def test_all_eight_new_namespaces(orun, bundle):
     need(time_ns_supported(), "time namespaces (Linux 5.6)")
     set_namespaces(bundle, "pid", "network", "ipc", "uts", "mount", "cgroup", "time")
     user_namespace(bundle)
-    r = run_sh(orun, bundle, PRINT_NS)
+    r = sh(orun, bundle, PRINT_NS)
     inside = facts(r.stdout)
     for t, n in NS_FILE.items():
         assert inside[n].startswith(f"{n}:["), inside
@@ -43,7 +43,7 @@ def test_all_eight_new_namespaces(orun, bundle):
 def test_namespaces_not_listed_are_shared_with_the_host(orun, bundle):
     set_namespaces(bundle, "mount", "pid")  # no network, ipc, uts, cgroup, user, time
     bundle.config.pop("hostname", None)
-    r = run_sh(orun, bundle, PRINT_NS)
+    r = sh(orun, bundle, PRINT_NS)
     inside = facts(r.stdout)
     for n in ["net", "ipc", "uts", "cgroup", "user", "time"]:
         if n == "time" and not time_ns_supported():
@@ -66,7 +66,7 @@ def test_join_namespaces_of_another_container(orun, make_bundle):
     second = make_bundle("second")
     second.config.pop("hostname", None)
     set_namespaces(second, "mount", **{t: f"/proc/{pid1}/ns/{NS_FILE[t]}" for t in ["network", "ipc", "uts", "pid"]})
-    r = run_sh(orun, second, PRINT_NS + "; echo host=$(hostname); echo procs=$(ls /proc | grep -c '^[0-9]')")
+    r = sh(orun, second, PRINT_NS + "; echo host=$(hostname); echo procs=$(ls /proc | grep -c '^[0-9]')")
     inside = facts(r.stdout)
     for t in ["network", "ipc", "uts", "pid"]:
         n = NS_FILE[t]
@@ -90,13 +90,13 @@ def test_join_network_namespace_of_unshare_holder(orun, bundle):
                        uts=f"/proc/{holder.pid}/ns/uts")
         bundle.config.pop("hostname", None)
         script = "echo net=$(readlink /proc/self/ns/net); echo h=$(hostname); echo lo=$(cat /sys/class/net/lo/flags)"
-        inside = facts(run_sh(orun, bundle, script).stdout)
+        inside = facts(sh(orun, bundle, script).stdout)
         assert inside["net"] == host_ns("net", holder.pid)
         assert inside["h"] == "held"
         assert int(inside["lo"], 16) & 0x1, inside  # IFF_UP, set by the holder
         # Control: a new network namespace has its loopback down.
         set_namespaces(bundle, "pid", "ipc", "mount", "network")
-        fresh = facts(run_sh(orun, bundle, script).stdout)
+        fresh = facts(sh(orun, bundle, script).stdout)
         assert fresh["net"] != inside["net"] and not int(fresh["lo"], 16) & 0x1, fresh
     finally:
         holder.kill()
@@ -105,7 +105,7 @@ def test_join_network_namespace_of_unshare_holder(orun, bundle):
 
 def test_join_namespace_of_wrong_type_is_an_error(orun, bundle):
     set_namespaces(bundle, "pid", "mount", "ipc", "uts", network="/proc/self/ns/uts")
-    r = run_sh(orun, bundle, "true", expect_ok=False)
+    r = sh(orun, bundle, "true", rc=None)
     assert r.returncode != 0
     assert "linux.namespaces[4].path" in r.stderr, r.stderr
     assert orun.list("-q").stdout.strip() == ""
@@ -114,7 +114,7 @@ def test_join_namespace_of_wrong_type_is_an_error(orun, bundle):
 def test_join_namespace_path_missing_is_an_error(orun, bundle, tmp_path):
     set_namespaces(bundle, "pid", "mount", network=str(tmp_path / "no-such-ns"))
     bundle.config.pop("hostname", None)
-    r = run_sh(orun, bundle, "true", expect_ok=False)
+    r = sh(orun, bundle, "true", rc=None)
     assert r.returncode != 0
     assert "linux.namespaces[2].path" in r.stderr, r.stderr
 
@@ -141,7 +141,7 @@ def test_user_namespace_inside_view(orun, bundle):
     user_namespace(bundle, host_id=200000, size=65536)
     bundle.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 300000, "size": 1000},
                                              {"containerID": 1000, "hostID": 400000, "size": 1}]
-    r = run_sh(orun, bundle, "id -u; id -g; echo ==uid; cat /proc/self/uid_map; echo ==gid; "
+    r = sh(orun, bundle, "id -u; id -g; echo ==uid; cat /proc/self/uid_map; echo ==gid; "
                              "cat /proc/self/gid_map; echo owner=$(stat -c %u:%g /bin/busybox)")
     lines = [line.split() for line in r.stdout.splitlines()]
     assert lines[0] == ["0"] and lines[1] == ["0"]
@@ -163,7 +163,7 @@ def test_time_namespace_offsets(orun, bundle):
                                              "monotonic": {"secs": 3 * day, "nanosecs": 0}}
     with open("/proc/uptime") as fh:
         before = float(fh.read().split()[0])
-    r = run_sh(orun, bundle, "cat /proc/uptime; cat /proc/self/timens_offsets")
+    r = sh(orun, bundle, "cat /proc/uptime; cat /proc/self/timens_offsets")
     with open("/proc/uptime") as fh:
         after = float(fh.read().split()[0])
     lines = r.stdout.splitlines()
@@ -176,7 +176,7 @@ def test_time_namespace_offsets(orun, bundle):
 
 def test_time_offsets_need_a_time_namespace(orun, bundle):
     bundle.config["linux"]["timeOffsets"] = {"boottime": {"secs": 5, "nanosecs": 0}}
-    r = run_sh(orun, bundle, "true", expect_ok=False)
+    r = sh(orun, bundle, "true", rc=None)
     assert r.returncode != 0 and "linux.timeOffsets" in r.stderr, r.stderr
 
 
@@ -184,7 +184,7 @@ def test_time_offsets_need_a_time_namespace(orun, bundle):
 
 def test_cgroup_namespace_root_inside(orun, bundle):
     bundle.config["linux"]["namespaces"].append({"type": "cgroup"})
-    r = run_sh(orun, bundle, "cat /proc/self/cgroup")
+    r = sh(orun, bundle, "cat /proc/self/cgroup")
     lines = r.stdout.split()
     assert lines, r.stdout
     for line in lines:
@@ -192,7 +192,7 @@ def test_cgroup_namespace_root_inside(orun, bundle):
 
 
 def test_without_cgroup_namespace_full_path_inside(orun, bundle):
-    r = run_sh(orun, bundle, "cat /proc/self/cgroup")
+    r = sh(orun, bundle, "cat /proc/self/cgroup")
     for line in r.stdout.split():
         path = line.split(":", 2)[2]
         assert path != "/" and path.endswith("/" + r.cid), line

@@ -9,25 +9,7 @@ import subprocess
 import pytest
 
 from helpers_console import ConsoleSocket, read_until_closed
-from orun import need
-
-
-def sh(orun, bundle, script, *extra, rc=0):
-    """Run `sh -c script` in the bundle; asserts the exit status, returns the CompletedProcess."""
-    bundle.set_args("sh", "-c", script)
-    r = orun.run(bundle, None, *extra)
-    assert r.returncode == rc, f"exit {r.returncode} (wanted {rc})\nstdout: {r.stdout}\nstderr: {r.stderr}"
-    return r
-
-
-def facts(text):
-    """'key=value' lines -> dict (first '=' splits)."""
-    out = {}
-    for line in text.splitlines():
-        if "=" in line:
-            k, v = line.split("=", 1)
-            out[k.strip()] = v.strip()
-    return out
+from orun import facts, need, sh
 
 
 def status_field(status_text, name):

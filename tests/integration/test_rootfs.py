@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from helpers_ctr import facts, make_traversable, parse_mountinfo, run_sh, section, umount_quietly, user_namespace
+from helpers_ctr import facts, make_traversable, parse_mountinfo, sh, section, umount_quietly, user_namespace
 from orun import need
 
 
@@ -28,7 +28,7 @@ def test_root_path_relative_to_bundle(orun, bundle):
     with open(os.path.join(bundle.rootfs, "marker"), "w") as f:
         f.write("relative-root\n")
     assert bundle.config["root"]["path"] == "rootfs"
-    r = run_sh(orun, bundle, "cat /marker")
+    r = sh(orun, bundle, "cat /marker")
     assert r.stdout == "relative-root\n"
 
 
@@ -39,13 +39,13 @@ def test_root_path_absolute_elsewhere(orun, bundle, tmp_path):
     shutil.move(bundle.rootfs, elsewhere)
     (elsewhere / "marker").write_text("absolute-root\n")
     bundle.config["root"]["path"] = str(elsewhere)
-    r = run_sh(orun, bundle, "cat /marker")
+    r = sh(orun, bundle, "cat /marker")
     assert r.stdout == "absolute-root\n"
 
 
 def test_root_path_missing_is_an_error(orun, bundle):
     bundle.config["root"]["path"] = "no-such-rootfs"
-    r = run_sh(orun, bundle, "true", expect_ok=False)
+    r = sh(orun, bundle, "true", rc=None)
     assert r.returncode != 0
     assert "root.path" in r.stderr, r.stderr
 
@@ -53,7 +53,7 @@ def test_root_path_missing_is_an_error(orun, bundle):
 def test_root_readonly(orun, bundle):
     bundle.config["root"]["readonly"] = True
     add_mount(bundle, "/tmp", "tmpfs", "tmpfs", ["nosuid", "nodev", "mode=1777"])
-    r = run_sh(orun, bundle,
+    r = sh(orun, bundle,
                "touch /newfile 2>&1; echo touch_root=$?; "
                "echo data > /tmp/x && echo tmp=$(cat /tmp/x); "
                "echo ==mi==; cat /proc/self/mountinfo")
@@ -69,7 +69,7 @@ def test_root_readonly(orun, bundle):
 
 def test_root_writable(orun, bundle):
     bundle.config["root"]["readonly"] = False
-    r = run_sh(orun, bundle, "echo written > /newfile; echo ==mi==; cat /proc/self/mountinfo")
+    r = sh(orun, bundle, "echo written > /newfile; echo ==mi==; cat /proc/self/mountinfo")
     assert "rw" in parse_mountinfo(section(r.stdout, "mi"))["/"].options
     with open(os.path.join(bundle.rootfs, "newfile")) as f:
         assert f.read() == "written\n"
@@ -80,7 +80,7 @@ def test_root_writable(orun, bundle):
 def test_hostname_and_domainname(orun, bundle):
     bundle.config["hostname"] = "box-one"
     bundle.config["domainname"] = "example.test"
-    r = run_sh(orun, bundle, "echo h=$(hostname); echo d=$(cat /proc/sys/kernel/domainname)")
+    r = sh(orun, bundle, "echo h=$(hostname); echo d=$(cat /proc/sys/kernel/domainname)")
     f = facts(r.stdout)
     assert f == {"h": "box-one", "d": "example.test"}
     assert os.uname().nodename != "box-one"
@@ -89,7 +89,7 @@ def test_hostname_and_domainname(orun, bundle):
 def test_hostname_needs_uts_namespace(orun, bundle):
     drop_namespace(bundle, "uts")
     bundle.config["hostname"] = "box-one"
-    r = run_sh(orun, bundle, "true", expect_ok=False)
+    r = sh(orun, bundle, "true", rc=None)
     assert r.returncode != 0
     assert "hostname" in r.stderr and "UTS" in r.stderr, r.stderr
 
@@ -116,7 +116,7 @@ def test_bind_ro_rw_and_recursion(orun, bundle, host_tree):
     add_mount(bundle, "/b-rw", "bind", host_tree, ["bind", "rw"])
     add_mount(bundle, "/rb-ro", "bind", host_tree, ["rbind", "ro"])
     add_mount(bundle, "/rb-rro", "bind", host_tree, ["rbind", "rro"])
-    r = run_sh(orun, bundle, """
+    r = sh(orun, bundle, """
         echo bro=$(cat /b-ro/file)
         touch /b-ro/new 2>/dev/null; echo bro_write=$?
         echo from-container > /b-rw/written; echo brw_write=$?
@@ -146,7 +146,7 @@ def test_bind_nosuid_nodev_noexec_and_recursive(orun, bundle, host_tree):
     add_mount(bundle, "/plain", "bind", host_tree, ["rbind"])
     add_mount(bundle, "/flags", "bind", host_tree, ["rbind", "nosuid", "nodev", "noexec"])
     add_mount(bundle, "/rflags", "bind", host_tree, ["rbind", "rnosuid", "rnodev", "rnoexec"])
-    r = run_sh(orun, bundle, """
+    r = sh(orun, bundle, """
         echo plain=$(/plain/run.sh 2>&1)
         /flags/run.sh >/dev/null 2>&1; echo flags_exec=$?
         echo ==mi==; cat /proc/self/mountinfo""")
@@ -166,7 +166,7 @@ def test_file_bind_mount(orun, bundle, tmp_path):
     f.write_text("10.1.2.3 custom\n")
     add_mount(bundle, "/etc/hosts", "bind", f, ["bind", "ro"])
     add_mount(bundle, "/new/dir/file", "bind", f, ["bind"])  # destination created as a file
-    r = run_sh(orun, bundle, "cat /etc/hosts; [ -f /new/dir/file ] && echo is_file=yes")
+    r = sh(orun, bundle, "cat /etc/hosts; [ -f /new/dir/file ] && echo is_file=yes")
     assert r.stdout == "10.1.2.3 custom\nis_file=yes\n"
 
 
@@ -175,7 +175,7 @@ def test_relative_bind_source_is_relative_to_bundle(orun, bundle):
     with open(os.path.join(bundle.path, "data", "f"), "w") as fh:
         fh.write("in-bundle\n")
     add_mount(bundle, "/data", "bind", "data", ["bind"])
-    assert run_sh(orun, bundle, "cat /data/f").stdout == "in-bundle\n"
+    assert sh(orun, bundle, "cat /data/f").stdout == "in-bundle\n"
 
 
 # ---- propagation of mounts -----------------------------------------------------------------------
@@ -197,7 +197,7 @@ def test_mount_propagation_options(orun, bundle, shared_src):
     for k in kinds:
         add_mount(bundle, f"/p-{k}", "bind", shared_src, ["bind", k])
         add_mount(bundle, f"/rp-{k}", "bind", shared_src, ["rbind", "r" + k])
-    r = run_sh(orun, bundle, "cat /proc/self/mountinfo")
+    r = sh(orun, bundle, "cat /proc/self/mountinfo")
     mi = parse_mountinfo(r.stdout)
     got = {k: (mi[f"/p-{k}"].propagation, mi[f"/rp-{k}"].propagation) for k in kinds}
     # The default rootfsPropagation (rslave) made the container's copy a slave of the host's peer
@@ -251,7 +251,7 @@ def test_tmpfs_size_mode_and_tmpcopyup(orun, bundle):
     os.chmod(os.path.join(seed, "d", "f"), 0o640)
     add_mount(bundle, "/sized", "tmpfs", "tmpfs", ["size=2m", "mode=0710", "nosuid"])
     add_mount(bundle, "/seeded", "tmpfs", "tmpfs", ["tmpcopyup", "size=1m"])
-    r = run_sh(orun, bundle, """
+    r = sh(orun, bundle, """
         echo mode=$(stat -c %a /sized)
         echo copied=$(cat /seeded/d/f) fmode=$(stat -c %a /seeded/d/f)
         echo overlay > /seeded/new
@@ -268,7 +268,7 @@ def test_tmpfs_size_mode_and_tmpcopyup(orun, bundle):
 
 
 def test_proc_sysfs_mqueue_devpts_mounted(orun, bundle):
-    r = run_sh(orun, bundle, """
+    r = sh(orun, bundle, """
         echo pid1=$(cat /proc/1/comm)
         [ -d /sys/kernel ] && echo sys=yes
         echo ==mi==; cat /proc/self/mountinfo""")
@@ -296,7 +296,7 @@ def test_cgroup_mount(orun, bundle, cgroupns):
     need(os.path.isdir("/sys/fs/cgroup/memory"), "a hybrid/v1 cgroup host")
     if cgroupns:
         bundle.config["linux"]["namespaces"].append({"type": "cgroup"})
-    r = run_sh(orun, bundle, "cat /sys/fs/cgroup/memory/cgroup.procs; echo ==mi==; cat /proc/self/mountinfo")
+    r = sh(orun, bundle, "cat /sys/fs/cgroup/memory/cgroup.procs; echo ==mi==; cat /proc/self/mountinfo")
     mi = parse_mountinfo(section(r.stdout, "mi"))
     cg = _cgroup_mounts(mi)
     for ctrl in V1_CONTROLLERS:
@@ -325,7 +325,7 @@ def test_mount_destination_through_malicious_symlink(orun, bundle, tmp_path):
     add_mount(bundle, "/evil-abs", "tmpfs", "tmpfs", ["size=1m"])
     add_mount(bundle, "/evil-rel/sub", "tmpfs", "tmpfs", ["size=1m"])
     bundle.config["root"]["readonly"] = False
-    r = run_sh(orun, bundle, """
+    r = sh(orun, bundle, """
         echo x > /evil-abs/from-container
         echo y > /evil-rel/sub/from-container
         echo ==mi==; cat /proc/self/mountinfo""")
@@ -349,7 +349,7 @@ def test_idmapped_bind_mount(orun, bundle, tmp_path):
     add_mount(bundle, "/mapped", "bind", src, ["bind"],
               uidMappings=[{"containerID": 0, "hostID": 1000, "size": 10}],
               gidMappings=[{"containerID": 0, "hostID": 2000, "size": 10}])
-    r = run_sh(orun, bundle, "cd /mapped && for f in root-owned uid5 uid500; do "
+    r = sh(orun, bundle, "cd /mapped && for f in root-owned uid5 uid500; do "
                              "echo $f=$(stat -c %u:%g $f); done")
     f = facts(r.stdout)
     assert f == {"root-owned": "1000:2000", "uid5": "1005:2005", "uid500": "65534:65534"}, r.stdout
@@ -369,7 +369,7 @@ def test_idmapped_bind_mount_in_user_namespace(orun, bundle, tmp_path):
     add_mount(bundle, "/mapped", "bind", src, ["bind"],
               uidMappings=[{"containerID": 0, "hostID": 100000, "size": 65536}],
               gidMappings=[{"containerID": 0, "hostID": 100000, "size": 65536}])
-    r = run_sh(orun, bundle, "echo owner=$(stat -c %u:%g /mapped/f); echo ok > /mapped/f && echo write=ok")
+    r = sh(orun, bundle, "echo owner=$(stat -c %u:%g /mapped/f); echo ok > /mapped/f && echo write=ok")
     f = facts(r.stdout)
     assert f["owner"] == "0:0" and f["write"] == "ok"
     st = os.stat(src / "f")
@@ -386,7 +386,7 @@ def test_rootfs_propagation(orun, bundle, prop, expect, shared_src):
     shutil.move(bundle.rootfs, rootfs)
     bundle.config["root"]["path"] = str(rootfs)
     bundle.config["linux"]["rootfsPropagation"] = prop
-    r = run_sh(orun, bundle, "cat /proc/self/mountinfo")
+    r = sh(orun, bundle, "cat /proc/self/mountinfo")
     mi = parse_mountinfo(r.stdout)
     assert mi["/"].propagation == expect, mi["/"]
     # The container's peer group is its own: nothing it mounts propagates back to the host's
@@ -406,7 +406,7 @@ def test_masked_paths(orun, bundle):
     masked = ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/secret-dir", "/secret-file", "/no/such/path"]
     bundle.config["linux"]["maskedPaths"] = masked
     bundle.config["root"]["readonly"] = False
-    r = run_sh(orun, bundle, """
+    r = sh(orun, bundle, """
         for p in /proc/keys /proc/timer_list /secret-file; do
           echo "$p=$(stat -c %F:%t:%T $p):$(wc -c < $p)"
         done
@@ -428,7 +428,7 @@ def test_readonly_paths(orun, bundle):
     os.makedirs(os.path.join(bundle.rootfs, "ro-dir"))
     bundle.config["root"]["readonly"] = False
     bundle.config["linux"]["readonlyPaths"] = ["/proc/sys", "/ro-dir", "/no/such/path"]
-    r = run_sh(orun, bundle, """
+    r = sh(orun, bundle, """
         echo new-name > /proc/sys/kernel/hostname 2>/dev/null; echo sys_write=$?
         touch /ro-dir/x 2>/dev/null; echo dir_write=$?
         touch /rw-file; echo root_write=$?
@@ -441,7 +441,7 @@ def test_readonly_paths(orun, bundle):
 
 def test_default_masks_and_readonly_proc_sys(orun, bundle):
     """The config `orun spec` writes masks /proc/keys and makes /proc/sys read-only."""
-    r = run_sh(orun, bundle, "(echo x > /proc/sys/kernel/hostname) 2>&1; echo rc=$?; wc -c < /proc/keys")
+    r = sh(orun, bundle, "(echo x > /proc/sys/kernel/hostname) 2>&1; echo rc=$?; wc -c < /proc/keys")
     assert "Read-only file system" in r.stdout
     assert r.stdout.strip().splitlines()[-1] == "0"
 
@@ -451,7 +451,7 @@ def test_default_masks_and_readonly_proc_sys(orun, bundle):
 def test_sysctl_namespaced(orun, bundle):
     bundle.config["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1", "kernel.shmmax": "123456789",
                                         "net/ipv4/conf/lo/forwarding": "1"}
-    r = run_sh(orun, bundle, "echo fwd=$(cat /proc/sys/net/ipv4/ip_forward); "
+    r = sh(orun, bundle, "echo fwd=$(cat /proc/sys/net/ipv4/ip_forward); "
                              "echo shm=$(cat /proc/sys/kernel/shmmax); "
                              "echo lo=$(cat /proc/sys/net/ipv4/conf/lo/forwarding)")
     assert facts(r.stdout) == {"fwd": "1", "shm": "123456789", "lo": "1"}
@@ -465,7 +465,7 @@ def test_sysctl_rejected(orun, bundle, key, drop):
     if drop:
         drop_namespace(bundle, drop)
     bundle.config["linux"]["sysctl"] = {key: "1"}
-    r = run_sh(orun, bundle, "true", expect_ok=False)
+    r = sh(orun, bundle, "true", rc=None)
     assert r.returncode != 0
     assert key in r.stderr and "linux.sysctl" in r.stderr, r.stderr
 
@@ -475,7 +475,7 @@ def test_sysctl_rejected(orun, bundle, key, drop):
 def test_no_pivot(orun, bundle):
     with open(os.path.join(bundle.rootfs, "marker"), "w") as fh:
         fh.write("no-pivot\n")
-    r = run_sh(orun, bundle, "cat /marker; echo ==mi==; cat /proc/self/mountinfo", "--no-pivot")
+    r = sh(orun, bundle, "cat /marker; echo ==mi==; cat /proc/self/mountinfo", "--no-pivot")
     assert r.stdout.startswith("no-pivot\n")
     mi = parse_mountinfo(section(r.stdout, "mi"))
     assert mi["/"].root.endswith("/rootfs")

@@ -12,25 +12,9 @@ import tempfile
 import pytest
 
 from helpers_seccomp import CONTINUE, NotifyAgent, errno_answer, syscall_numbers, value_answer
-from orun import need
+from orun import facts, need, sh
 
 SIGSYS_EXIT = 128 + 31
-
-
-def sh(orun, bundle, script, *extra, rc=0):
-    bundle.set_args("sh", "-c", script)
-    r = orun.run(bundle, None, *extra)
-    assert r.returncode == rc, f"exit {r.returncode} (wanted {rc})\nstdout: {r.stdout}\nstderr: {r.stderr}"
-    return r
-
-
-def facts(text):
-    out = {}
-    for line in text.splitlines():
-        if "=" in line:
-            k, v = line.split("=", 1)
-            out[k.strip()] = v.strip()
-    return out
 
 
 def assert_one_line_error(r, *needles):
