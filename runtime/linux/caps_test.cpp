@@ -10,21 +10,15 @@
 
 #include "base/child.hpp"
 #include "base/file.hpp"
+#include "linux/test_util.hpp"
 #include "linux/caps.hpp"
 #include "linux/process_attrs.hpp"
 
 using namespace orun;
 using namespace orun::linux;
+using orun::linux::test::in_child;
 
 namespace {
-
-// Run f in a forked child; returns the raw wait status. f returns the exit code.
-template <typename F>
-int in_child(F&& f) {
-  pid_t pid = ::fork();
-  if (pid == 0) ::_exit(f());
-  return ChildPid(pid).wait();
-}
 
 // "CapBnd:\t000000000000003f" -> the mask.
 uint64_t status_mask(const std::string& status, const std::string& key) {

@@ -13,21 +13,16 @@
 
 #include "base/child.hpp"
 #include "base/file.hpp"
+#include "linux/test_util.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/rlimits.hpp"
 #include "linux/sysctl.hpp"
 
 using namespace orun;
 using namespace orun::linux;
+using orun::linux::test::in_child;
 
 namespace {
-
-template <typename F>
-int in_child(F&& f) {
-  pid_t pid = ::fork();
-  if (pid == 0) ::_exit(f());
-  return ChildPid(pid).wait();
-}
 
 int say(const Error& e, int code) {
   std::fprintf(stderr, "child: %s\n", e.message.c_str());

@@ -17,20 +17,15 @@
 #include <seccomp.h>
 
 #include "base/child.hpp"
+#include "linux/test_util.hpp"
 #include "linux/process_attrs.hpp"
 #include "linux/seccomp.hpp"
 
 using namespace orun;
 using namespace orun::linux;
+using orun::linux::test::in_child;
 
 namespace {
-
-template <typename F>
-int in_child(F&& f) {
-  pid_t pid = ::fork();
-  if (pid == 0) ::_exit(f());
-  return ChildPid(pid).wait();
-}
 
 spec::SeccompSyscall rule(std::vector<std::string> names, std::string action, std::optional<uint32_t> err = {},
                           std::vector<spec::SeccompArg> args = {}) {
