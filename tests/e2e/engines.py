@@ -1,0 +1,315 @@
+"""Private podman and containerd instances driving the orun under test, for tests/e2e.
+
+Each engine lives in one temporary directory: its configuration, storage, state, sockets, logs and
+image. Nothing is read from or written to /etc/containers, /var/lib/containers or /var/lib/containerd.
+Containers go into a cgroup named after the instance (podman --cgroup-parent, containerd namespace),
+so what is left behind can be found and removed. `close()` stops the engine and returns a list of
+what it had to clean up; the fixtures fail the session if that list is not empty.
+
+Run as a script to get a shell-ready environment for trying orun by hand:
+    /usr/bin/python3 tests/e2e/engines.py podman|containerd DIR
+"""
+import json
+import os
+import secrets
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+from orun import mounts_below  # noqa: E402
+IMAGE = "localhost/busybox:e2e"
+VAR_LIB_CONTAINERS = "/var/lib/containers"
+# podman 4.3 as root asks for nofile and nproc limits of 1048576, above this sandbox's hard limits
+# (raising them needs CAP_SYS_RESOURCE): containers get small ones instead.
+ULIMITS = ["nofile=1024:1024", "nproc=1024:1024"]
+
+
+def run(argv, timeout=60, check=False, **kw):
+    """subprocess.run with text output captured; stdin is /dev/null unless `input` is given."""
+    if "input" not in kw and "stdin" not in kw:
+        kw["stdin"] = subprocess.DEVNULL
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{shlex.join(argv)} exited {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}")
+    return r
+
+
+def rootfs_tar(rootfs, path):
+    """A tar of the busybox rootfs made by tools/mkrootfs, as `podman import` and umoci take it."""
+    with tarfile.open(path, "w") as tar:
+        for name in sorted(os.listdir(rootfs)):
+            tar.add(os.path.join(rootfs, name), arcname=name)
+    return path
+
+
+# ---- what an engine may leave behind ----
+
+def processes_with(needle):
+    """pid -> command line of live processes whose command line or cgroup contains `needle`."""
+    found = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            with open(f"/proc/{name}/cgroup") as f:
+                cgroup = f.read()
+            with open(f"/proc/{name}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and (needle in cmdline or needle in cgroup):
+            found[int(name)] = cmdline
+    return found
+
+
+def cgroups_named(name):
+    """Every cgroup directory (v1 hierarchies and the unified one) at /NAME, deepest first."""
+    found = []
+    for hierarchy in os.listdir("/sys/fs/cgroup"):
+        top = os.path.join("/sys/fs/cgroup", hierarchy, name)
+        for dirpath, _, _ in os.walk(top):
+            found.append(dirpath)
+    return sorted(found, key=len, reverse=True)
+
+
+def sweep(workdir, cgroup_name):
+    """Kill processes of the instance, unmount and remove its directory and cgroups; returns what
+    was found (an empty list means the engine cleaned up after itself)."""
+    left = []
+    procs = {**processes_with(workdir), **processes_with("/" + cgroup_name + "/")}
+    for pid, cmdline in procs.items():
+        left.append(f"process {pid}: {cmdline[:150]}")
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    deadline = time.monotonic() + 10
+    while processes_with(workdir) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for m in mounts_below(workdir):
+        left.append(f"mount {m}")
+        subprocess.run(["umount", "-l", m], capture_output=True)
+    for group in cgroups_named(cgroup_name):
+        try:
+            os.rmdir(group)
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            left.append(f"cgroup {group}: {e.strerror}")
+    shutil.rmtree(workdir, ignore_errors=True)
+    return left
+
+
+class Podman:
+    """podman with vfs storage, cgroupfs, file events and orun as its default runtime, all under
+    `workdir`. Call it like the podman CLI: podman("run", "--rm", IMAGE, "true")."""
+
+    def __init__(self, orun, workdir, rootfs):
+        self.orun = orun
+        self.workdir = workdir
+        self.cgroup_name = f"orun-e2e-podman-{secrets.token_hex(4)}"
+        conf = os.path.join(workdir, "containers.conf")
+        storage = os.path.join(workdir, "storage.conf")
+        os.makedirs(os.path.join(workdir, "tmp"), exist_ok=True)
+        with open(conf, "w") as f:
+            f.write(self.containers_conf(orun, workdir))
+        with open(storage, "w") as f:
+            f.write(f'[storage]\ndriver = "vfs"\ngraphroot = "{workdir}/storage"\n'
+                    f'runroot = "{workdir}/run"\n')
+        self.env = {**os.environ, "CONTAINERS_CONF": conf, "CONTAINERS_STORAGE_CONF": storage,
+                    "CONTAINERS_REGISTRIES_CONF": os.path.join(workdir, "registries.conf")}
+        with open(self.env["CONTAINERS_REGISTRIES_CONF"], "w") as f:
+            f.write("unqualified-search-registries = []\n")
+        # `podman import` as root keeps a blob cache in /var/lib/containers/cache whatever the
+        # storage configuration says: remove it afterwards unless it was there before.
+        self.made_var_lib = not os.path.exists(VAR_LIB_CONTAINERS)
+        self.argv = ["podman", "--root", f"{workdir}/storage", "--runroot", f"{workdir}/run",
+                     "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
+                     "--events-backend", "file"]
+        self("import", rootfs_tar(rootfs, os.path.join(workdir, "rootfs.tar")), IMAGE, check=True)
+
+    @staticmethod
+    def containers_conf(orun, workdir):
+        # runtime_supports_json: podman then calls `orun --log-format=json --log FILE` and shows
+        # the user the message of the last error line (runc and crun get the same treatment).
+        return f"""[containers]
+default_ulimits = {json.dumps(ULIMITS)}
+netns = "none"
+log_driver = "k8s-file"
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "{workdir}/events.log"
+runtime = "orun"
+runtime_supports_json = ["orun"]
+tmp_dir = "{workdir}/tmp"
+static_dir = "{workdir}/storage/libpod"
+volume_path = "{workdir}/storage/volumes"
+
+[engine.runtimes]
+orun = ["{orun}"]
+
+[network]
+network_config_dir = "{workdir}/net"
+"""
+
+    def __call__(self, *args, timeout=60, check=False, **kw):
+        args = list(args)
+        # Containers go below a cgroup of this instance instead of the shared /libpod_parent.
+        if args and args[0] in ("run", "create"):
+            args.insert(1, f"--cgroup-parent=/{self.cgroup_name}")
+        return run(self.argv + args, timeout=timeout, check=check, env=self.env, **kw)
+
+    def containers(self):
+        return self("ps", "-aq", "--no-trunc", check=True).stdout.split()
+
+    def remove_all(self):
+        """Remove every container; returns the ids that were still there."""
+        ids = self.containers()
+        if ids:
+            self("rm", "-af", "-t", "0")
+        return ids
+
+    def close(self):
+        left = [f"container {c}" for c in self.remove_all()]
+        # podman as root passes no --root to the runtime, so orun keeps its state in /run/orun.
+        self("rmi", "-af")
+        if self.made_var_lib:
+            shutil.rmtree(VAR_LIB_CONTAINERS, ignore_errors=True)
+        return left + sweep(self.workdir, self.cgroup_name)
+
+
+class Containerd:
+    """containerd with its own root, state, sockets and config under `workdir`, started in the
+    background; ctr runs containers through the io.containerd.runc.v2 shim with BinaryName (ctr
+    --runc-binary) set to orun. Call it like ctr: ctr("task", "ls")."""
+
+    def __init__(self, orun, workdir, rootfs):
+        self.orun = orun
+        self.workdir = workdir
+        self.cgroup_name = self.namespace = f"orun-e2e-ctr-{secrets.token_hex(4)}"
+        self.address = os.path.join(workdir, "containerd.sock")
+        config = os.path.join(workdir, "config.toml")
+        with open(config, "w") as f:
+            f.write(self.config_toml(workdir))
+        self.log = open(os.path.join(workdir, "containerd.log"), "w")
+        self.daemon = subprocess.Popen(["containerd", "--config", config], stdin=subprocess.DEVNULL,
+                                       stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while run(["ctr", "--address", self.address, "version"]).returncode != 0:
+            if self.daemon.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"containerd did not start; see {self.log.name}")
+            time.sleep(0.1)
+        self("image", "import", "--snapshotter", "native", "--base-name", IMAGE.split(":")[0],
+             self.oci_archive(rootfs), check=True)
+
+    @staticmethod
+    def config_toml(workdir):
+        # The CRI plugin wants CNI and a sandbox image, which these tests do not use.
+        return f"""version = 2
+root = "{workdir}/root"
+state = "{workdir}/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.aufs", "io.containerd.internal.v1.tracing",
+  "io.containerd.tracing.processor.v1.otlp"]
+
+[grpc]
+  address = "{workdir}/containerd.sock"
+[ttrpc]
+  address = "{workdir}/containerd.sock.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+"""
+
+    def oci_archive(self, rootfs):
+        """An OCI image layout holding the rootfs as one layer, made with umoci, as a tar."""
+        layout = os.path.join(self.workdir, "oci")
+        tag = IMAGE.split(":")[1]
+        run(["umoci", "init", "--layout", layout], check=True)
+        run(["umoci", "new", "--image", f"{layout}:{tag}"], check=True)
+        run(["umoci", "insert", "--image", f"{layout}:{tag}", rootfs, "/"], check=True)
+        run(["umoci", "config", "--image", f"{layout}:{tag}", "--config.cmd", "sh",
+             "--config.env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"], check=True)
+        archive = os.path.join(self.workdir, "oci.tar")
+        run(["tar", "-C", layout, "-cf", archive, "."], check=True)
+        return archive
+
+    def __call__(self, *args, timeout=60, check=False, **kw):
+        return run(["ctr", "--address", self.address, "--namespace", self.namespace, *args],
+                   timeout=timeout, check=check, **kw)
+
+    def run_args(self, *extra):
+        """`ctr run` options that put orun under the runc shim with private state and fifos."""
+        return ["run", "--snapshotter", "native", "--runc-binary", self.orun,
+                "--runc-root", os.path.join(self.workdir, "orun"),
+                "--fifo-dir", os.path.join(self.workdir, "fifo"), *extra]
+
+    def containers(self):
+        return self("containers", "ls", "-q", check=True).stdout.split()
+
+    def remove_all(self):
+        """Kill and remove every task and container; returns the ids that were still there."""
+        ids = self.containers()
+        for cid in ids:
+            self("task", "kill", "-s", "SIGKILL", cid)
+            self("task", "delete", "--force", cid)
+            self("containers", "delete", cid)
+        return ids
+
+    def close(self):
+        left = [f"container {c}" for c in self.remove_all()]
+        self.daemon.terminate()
+        try:
+            self.daemon.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            left.append("containerd did not stop on SIGTERM")
+            self.daemon.kill()
+            self.daemon.wait()
+        self.log.close()
+        left += sweep(self.workdir, self.cgroup_name)
+        # ctr and the shim keep sockets and fifos in /run/containerd whatever the config says;
+        # remove the directories when no other containerd uses them.
+        for d in ("/run/containerd/s", "/run/containerd/fifo", "/run/containerd"):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+        return left
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in ("podman", "containerd"):
+        sys.exit(__doc__)
+    orun = os.path.abspath(os.environ.get("ORUN") or os.path.join(REPO, "build/runtime/cli/orun"))
+    workdir = os.path.abspath(sys.argv[2])
+    os.makedirs(workdir, exist_ok=True)
+    bundle = os.path.join(workdir, "bundle")
+    run(["/usr/bin/python3", os.path.join(REPO, "tools/mkrootfs"), "--orun", orun, bundle], check=True)
+    rootfs = os.path.join(bundle, "rootfs")
+    if sys.argv[1] == "podman":
+        p = Podman(orun, workdir, rootfs)
+        print(f"export CONTAINERS_CONF={p.env['CONTAINERS_CONF']} "
+              f"CONTAINERS_STORAGE_CONF={p.env['CONTAINERS_STORAGE_CONF']}")
+        print(f"alias podman={shlex.quote(shlex.join(p.argv))}  # then: podman run --rm {IMAGE} echo hi")
+    else:
+        c = Containerd(orun, workdir, rootfs)  # keeps running after this script exits
+        print(f"# containerd is pid {c.daemon.pid}: kill it, then umount and remove {workdir}")
+        print(f"ctr --address {c.address} -n {c.namespace} {shlex.join(c.run_args())} --rm "
+              f"{IMAGE} demo echo hi </dev/null")
+
+
+if __name__ == "__main__":
+    main()
