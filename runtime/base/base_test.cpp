@@ -64,6 +64,39 @@ TEST_CASE("strings") {
   CHECK(path_join("/r", "/") == "/r");
 }
 
+TEST_CASE("sizes in runc's units") {
+  CHECK(parse_ram_bytes("512").value() == 512);
+  CHECK(parse_ram_bytes("512m").value() == 512ll << 20);
+  CHECK(parse_ram_bytes("512M").value() == 512ll << 20);
+  CHECK(parse_ram_bytes("1g").value() == 1ll << 30);
+  CHECK(parse_ram_bytes("64 KiB").value() == 64ll << 10);
+  CHECK(parse_ram_bytes("2GB").value() == 2ll << 30);
+  CHECK(parse_ram_bytes("1.5k").value() == 1536);
+  CHECK(parse_ram_bytes("10b").value() == 10);
+  CHECK(!parse_ram_bytes(""));
+  CHECK(!parse_ram_bytes("m"));
+  CHECK(!parse_ram_bytes("-1"));
+  CHECK(!parse_ram_bytes("12x"));
+  CHECK(!parse_ram_bytes("1.g"));
+  CHECK(!parse_ram_bytes("99999999999p"));
+}
+
+TEST_CASE("durations in Go's syntax") {
+  using namespace std::chrono;
+  CHECK(parse_duration("5s").value() == seconds(5));
+  CHECK(parse_duration("100ms").value() == milliseconds(100));
+  CHECK(parse_duration("1m30s").value() == seconds(90));
+  CHECK(parse_duration("1.5h").value() == minutes(90));
+  CHECK(parse_duration("250us").value() == microseconds(250));
+  CHECK(parse_duration("0").value() == nanoseconds(0));
+  CHECK(!parse_duration(""));
+  CHECK(!parse_duration("5"));
+  CHECK(!parse_duration("-5s"));
+  CHECK(!parse_duration("5x"));
+  CHECK(!parse_duration("1..5s"));
+  CHECK(!parse_duration("9999999999h"));
+}
+
 TEST_CASE("atomic write, read, mkdir_p, remove_tree") {
   char tmpl[] = "/tmp/orun-base-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);

@@ -1,6 +1,8 @@
 #include "strings.hpp"
 
 #include <charconv>
+#include <climits>
+#include <cstdint>
 
 namespace orun {
 
@@ -44,6 +46,87 @@ static std::optional<T> parse_num(std::string_view s) {
 
 std::optional<int64_t> parse_int(std::string_view s) { return parse_num<int64_t>(s); }
 std::optional<uint64_t> parse_uint(std::string_view s) { return parse_num<uint64_t>(s); }
+
+std::optional<int64_t> parse_ram_bytes(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  if (i == 0) return std::nullopt;
+  size_t int_end = i;
+  size_t frac_begin = i, frac_end = i;
+  if (i < s.size() && s[i] == '.') {
+    frac_begin = ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    frac_end = i;
+    if (frac_end == frac_begin) return std::nullopt;
+  }
+  if (i < s.size() && s[i] == ' ') ++i;
+  int shift = 0;
+  if (i < s.size()) {
+    switch (s[i] | 0x20) {
+      case 'k': shift = 10; break;
+      case 'm': shift = 20; break;
+      case 'g': shift = 30; break;
+      case 't': shift = 40; break;
+      case 'p': shift = 50; break;
+      default: break;
+    }
+    if (shift) ++i;
+  }
+  if (shift && i < s.size() && (s[i] | 0x20) == 'i') ++i;
+  if (i < s.size() && (s[i] | 0x20) == 'b') ++i;
+  if (i != s.size()) return std::nullopt;
+  auto whole = parse_uint(s.substr(0, int_end));
+  if (!whole || *whole > (uint64_t(INT64_MAX) >> shift)) return std::nullopt;
+  uint64_t bytes = *whole << shift;
+  // The fraction, truncated to whole bytes: "1.5k" is 1536.
+  uint64_t num = 0, den = 1;
+  for (size_t k = frac_begin; k < frac_end && den < 1000000000000ull; ++k) {
+    num = num * 10 + static_cast<uint64_t>(s[k] - '0');
+    den *= 10;
+  }
+  bytes += static_cast<uint64_t>((static_cast<unsigned __int128>(num) << shift) / den);
+  if (bytes > uint64_t(INT64_MAX)) return std::nullopt;
+  return static_cast<int64_t>(bytes);
+}
+
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view s) {
+  if (s == "0") return std::chrono::nanoseconds(0);
+  if (s.empty()) return std::nullopt;
+  static const std::pair<std::string_view, long double> units[] = {
+      {"ns", 1}, {"us", 1e3}, {"\u00b5s", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+  long double total = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t start = i;
+    while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
+    std::string_view num = s.substr(start, i - start);
+    if (num.empty() || num == "." || num.find('.') != num.rfind('.')) return std::nullopt;
+    size_t ustart = i;
+    while (i < s.size() && !(s[i] >= '0' && s[i] <= '9') && s[i] != '.') ++i;
+    std::string_view unit = s.substr(ustart, i - ustart);
+    long double mult = 0;
+    for (auto& [name, m] : units)
+      if (unit == name) mult = m;
+    if (mult == 0) return std::nullopt;
+    long double value = 0, scale = 1;
+    bool frac = false;
+    for (char c : num) {
+      if (c == '.') {
+        frac = true;
+        continue;
+      }
+      if (frac) {
+        scale /= 10;
+        value += (c - '0') * scale;
+      } else {
+        value = value * 10 + (c - '0');
+      }
+    }
+    total += value * mult;
+    if (total > static_cast<long double>(INT64_MAX)) return std::nullopt;
+  }
+  return std::chrono::nanoseconds(static_cast<int64_t>(total));
+}
 
 std::string clean_path(std::string_view path) {
   bool abs = !path.empty() && path[0] == '/';

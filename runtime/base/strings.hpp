@@ -1,6 +1,7 @@
 // String helpers that the standard library lacks.
 #pragma once
 #include <cstdint>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,12 @@ std::string_view trim(std::string_view s);
 // Whole-string decimal parse; nullopt on junk or overflow.
 std::optional<int64_t> parse_int(std::string_view s);
 std::optional<uint64_t> parse_uint(std::string_view s);
+// A size as runc's flags take it (docker's RAMInBytes): "512", "512m",
+// "1.5g", "64 KiB", "2GB": binary units b k m g t p, case-insensitive.
+std::optional<int64_t> parse_ram_bytes(std::string_view s);
+// A duration in Go's syntax, as runc's flags take it: "5s", "100ms", "1m30s",
+// "1.5h"; units ns us ms s m h. Negative values and overflow are refused.
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view s);
 // Join a container-relative path onto a root without leaving it lexically
 // ("a/../../b" stays under root). Symlinks are the caller's concern.
 std::string path_join(std::string_view root, std::string_view rel);

@@ -6,12 +6,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "base/child.hpp"
 #include "base/file.hpp"
 #include "cgroups/cgfs.hpp"
 #include "cgroups/hierarchy.hpp"
 #include "cgroups/manager.hpp"
+#include "cgroups/stats.hpp"
 #include "cgroups/v2.hpp"
 
 #include <map>
@@ -514,4 +516,41 @@ TEST_CASE("real host: V2Manager lifecycle on the cgroup2 mount (no controllers t
   }
   CHECK(remove_dirs(base));
   CHECK_FALSE(path_exists(base));
+}
+
+TEST_CASE("stats parsers") {
+  auto k = parse_keyed("usage_usec 1500\nnr_throttled 3\nbogus\nx y\n");
+  CHECK(k.size() == 2);
+  CHECK(k["usage_usec"] == 1500);
+  CHECK(k["nr_throttled"] == 3);
+  auto b = parse_blkio_v1("8:0 Read 4096\n8:0 Write 512\n8:0 Total 4608\nTotal 4608\n");
+  REQUIRE(b.size() == 3);
+  CHECK(b[0].major == 8);
+  CHECK(b[0].op == "Read");
+  CHECK(b[1].value == 512);
+  BlkioStats io;
+  parse_io_stat("254:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n", io);
+  REQUIRE(io.service_bytes.size() == 3);
+  CHECK(io.service_bytes[1].op == "Write");
+  CHECK(io.service_bytes[1].value == 200);
+  CHECK(io.serviced[0].value == 1);
+  CHECK(io.serviced[0].major == 254);
+  CHECK(parse_limit("max\n") == 0);
+  CHECK(parse_limit("42") == 42);
+}
+
+TEST_CASE("stats JSON has runc's shape") {
+  Stats s;
+  s.pids = {3, 50};
+  s.memory.usage.usage = 4096;
+  s.cpu.percpu = {1, 2};
+  s.hugetlb["2MB"] = {1, 2, 3};
+  auto j = nlohmann::json::parse(stats_json(s));
+  CHECK(j["pids"]["current"] == 3);
+  CHECK(j["pids"]["limit"] == 50);
+  CHECK(j["memory"]["usage"]["usage"] == 4096);
+  CHECK(j["cpu"]["usage"]["percpu"].size() == 2);
+  CHECK(j["cpu"]["throttling"].contains("throttledPeriods"));
+  CHECK(j["blkio"].contains("ioServiceBytesRecursive"));
+  CHECK(j["hugetlb"]["2MB"]["failcnt"] == 3);
 }

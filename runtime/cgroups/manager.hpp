@@ -30,6 +30,10 @@ class Manager {
   // Devices (v1): always "deny all", then `res.devices` in order, then the
   // default devices every container gets (default_device_rules()).
   [[nodiscard]] virtual Result<> apply(const spec::Resources& res) = 0;
+  // The same for a live container (`orun update`): only the fields given are
+  // written, and device rules are left as they are (runc's update cannot
+  // change them either; v1 apply() would start again from deny-all).
+  [[nodiscard]] virtual Result<> update(const spec::Resources& res) = 0;
   // Every process in the container's cgroup(s), sub-cgroups included, sorted, unique.
   [[nodiscard]] virtual Result<std::vector<pid_t>> pids() = 0;
   // SIGKILL through cgroup.kill when the kernel has it, else signal each pid

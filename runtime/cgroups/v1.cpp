@@ -89,19 +89,33 @@ std::unexpected<Error> unsupported(const std::string& field, const std::string& 
   return fail("linux.resources." + field + ": " + why, ENOTSUP);
 }
 
+Result<> put(const std::string& dir, const std::string& field, const std::string& file, const std::string& value) {
+  TRYC(write_value(dir, file, value), "linux.resources." + field);
+  return {};
+}
+
 }  // namespace
 
-Result<> V1Manager::apply(const spec::Resources& res) {
-  auto need = [&](const std::string& controller, const std::string& field) -> Result<std::string> {
-    if (auto d = dir_of(controller)) return *d;
-    return unsupported(field, "the " + controller + " cgroup controller is not mounted");
-  };
-  auto put = [&](const std::string& dir, const std::string& field, const std::string& file,
-                 const std::string& value) -> Result<> {
-    TRYC(write_value(dir, file, value), "linux.resources." + field);
-    return {};
-  };
+Result<std::string> V1Manager::need(const std::string& controller, const std::string& field) const {
+  if (auto d = dir_of(controller)) return *d;
+  return unsupported(field, "the " + controller + " cgroup controller is not mounted");
+}
 
+Result<> V1Manager::apply(const spec::Resources& res) {
+  // The spec's default is deny-all; then the config's rules in order; then
+  // the devices every container needs.
+  std::string d = TRY(need("devices", "devices"));
+  TRY(put(d, "devices", "devices.deny", "a"));
+  std::vector<spec::DeviceCgroup> rules = res.devices;
+  rules.insert(rules.end(), default_device_rules().begin(), default_device_rules().end());
+  for (size_t i = 0; i < rules.size(); ++i) {
+    std::string field = i < res.devices.size() ? "devices[" + std::to_string(i) + "]" : "devices (defaults)";
+    TRY(put(d, field, rules[i].allow ? "devices.allow" : "devices.deny", device_rule_string(rules[i])));
+  }
+  return update(res);
+}
+
+Result<> V1Manager::update(const spec::Resources& res) {
   if (!res.unified.empty())
     return unsupported("unified", std::string("needs cgroup v2, this host is ") + (unified_ ? "hybrid" : "v1"));
 
@@ -109,19 +123,6 @@ Result<> V1Manager::apply(const spec::Resources& res) {
     std::string d = TRY(need("cpuset", "cpu.cpus"));
     if (!res.cpu->cpus.empty()) TRY(put(d, "cpu.cpus", "cpuset.cpus", res.cpu->cpus));
     if (!res.cpu->mems.empty()) TRY(put(d, "cpu.mems", "cpuset.mems", res.cpu->mems));
-  }
-
-  {
-    // The spec's default is deny-all; then the config's rules in order; then
-    // the devices every container needs.
-    std::string d = TRY(need("devices", "devices"));
-    TRY(put(d, "devices", "devices.deny", "a"));
-    std::vector<spec::DeviceCgroup> rules = res.devices;
-    rules.insert(rules.end(), default_device_rules().begin(), default_device_rules().end());
-    for (size_t i = 0; i < rules.size(); ++i) {
-      std::string field = i < res.devices.size() ? "devices[" + std::to_string(i) + "]" : "devices (defaults)";
-      TRY(put(d, field, rules[i].allow ? "devices.allow" : "devices.deny", device_rule_string(rules[i])));
-    }
   }
 
   if (res.memory) {

@@ -23,6 +23,7 @@ class V1Manager : public Manager {
   Result<> create() override;
   Result<> add(pid_t pid) override;
   Result<> apply(const spec::Resources& res) override;
+  Result<> update(const spec::Resources& res) override;
   Result<std::vector<pid_t>> pids() override;
   Result<> kill_all(int sig) override;
   Result<> freeze(bool frozen) override;
@@ -33,6 +34,8 @@ class V1Manager : public Manager {
  private:
   // The directory of `controller`, or nullopt when it is not mounted.
   std::optional<std::string> dir_of(const std::string& controller) const;
+  // The same, or "linux.resources.<field>: the X cgroup controller is not mounted".
+  Result<std::string> need(const std::string& controller, const std::string& field) const;
   // Every directory: the v1 ones, then the cgroup2 one.
   std::vector<const V1Dir*> all() const;
   Result<> signal_each(int sig);

@@ -99,13 +99,17 @@ std::unexpected<Error> unsupported(const std::string& field, const std::string& 
 }  // namespace
 
 Result<> V2Manager::apply(const spec::Resources& res) {
+  if (!res.devices.empty())
+    return unsupported("devices", "not supported yet on cgroup v2 (needs the eBPF device filter)");
+  return update(res);
+}
+
+Result<> V2Manager::update(const spec::Resources& res) {
   auto put = [&](const std::string& field, const std::string& file, const std::string& value) -> Result<> {
     TRYC(write_value(dir_, file, value), "linux.resources." + field);
     return {};
   };
 
-  if (!res.devices.empty())
-    return unsupported("devices", "not supported yet on cgroup v2 (needs the eBPF device filter)");
   if (!res.rdma.empty()) return unsupported("rdma");
   if (res.network && (res.network->class_id || !res.network->priorities.empty()))
     return unsupported("network", "net_cls and net_prio do not exist on cgroup v2");

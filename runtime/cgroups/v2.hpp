@@ -16,6 +16,7 @@ class V2Manager : public Manager {
   Result<> create() override;
   Result<> add(pid_t pid) override;
   Result<> apply(const spec::Resources& res) override;
+  Result<> update(const spec::Resources& res) override;
   Result<std::vector<pid_t>> pids() override;
   Result<> kill_all(int sig) override;
   Result<> freeze(bool frozen) override;
