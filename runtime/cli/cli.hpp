@@ -33,6 +33,11 @@ void add_kill(CLI::App& app, Cli& cli);
 void add_delete(CLI::App& app, Cli& cli);
 void add_list(CLI::App& app, Cli& cli);
 void add_features(CLI::App& app, Cli& cli);
+void add_update(CLI::App& app, Cli& cli);
+void add_pause(CLI::App& app, Cli& cli);
+void add_resume(CLI::App& app, Cli& cli);
+void add_ps(CLI::App& app, Cli& cli);
+void add_events(CLI::App& app, Cli& cli);
 
 // The flags create and run share.
 void add_create_flags(CLI::App* sub, container::CreateOptions& opt);

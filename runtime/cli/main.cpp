@@ -53,6 +53,11 @@ int main(int argc, char** argv) {
   cli::add_delete(app, c);
   cli::add_list(app, c);
   cli::add_features(app, c);
+  cli::add_update(app, c);
+  cli::add_pause(app, c);
+  cli::add_resume(app, c);
+  cli::add_ps(app, c);
+  cli::add_events(app, c);
 
   try {
     app.parse(argc, argv);

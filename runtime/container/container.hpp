@@ -3,7 +3,9 @@
 #pragma once
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -77,5 +79,32 @@ struct ExecOptions {
 // Run a new process in a created or running container; unless detached, wait
 // and return its exit status (128+signal when killed).
 [[nodiscard]] Result<int> exec(const Globals& g, const std::string& id, const ExecOptions& opt);
+
+struct UpdateOptions {
+  std::string resources;  // --resources: a linux.resources JSON file, "-" for stdin; the flags are then ignored
+  std::map<std::string, std::string> flags;  // runc's flags by name ("memory" -> "512m"), as given
+};
+// Change the limits of a created, running or paused container: only the given
+// fields; device rules never (as runc). The saved config.json gets the new values.
+[[nodiscard]] Result<> update(const Globals& g, const std::string& id, const UpdateOptions& opt);
+
+// Freeze a running (or created) container; thaw a paused one.
+[[nodiscard]] Result<> pause(const Globals& g, const std::string& id);
+[[nodiscard]] Result<> resume(const Globals& g, const std::string& id);
+
+enum class PsFormat { table, json };
+// json: "[pid,...]" of every process in the container's cgroups (host pids);
+// table: the host's `ps ps_args` (default -ef), header and the container's lines.
+[[nodiscard]] Result<std::string> ps(const Globals& g, const std::string& id, PsFormat format,
+                                     const std::vector<std::string>& ps_args);
+
+struct EventsOptions {
+  bool stats_once = false;  // --stats: one stats event, then return
+  std::chrono::nanoseconds interval = std::chrono::seconds(5);
+};
+// runc's event stream, one JSON object per emit(): stats every interval and
+// an "oom" event per OOM in the container's memory cgroup, until its init exits.
+[[nodiscard]] Result<> events(const Globals& g, const std::string& id, const EventsOptions& opt,
+                              const std::function<void(const std::string&)>& emit);
 
 }  // namespace orun::container

@@ -43,9 +43,16 @@ bool wait_gone(pid_t pid, uint64_t start_time, int timeout_ms) {
   return !process_alive(pid, start_time);
 }
 
+Result<> thaw(const State& st) {
+  auto cg = TRY(cgroups::load_manager(st.cgroup_paths));
+  return cg->freeze(false);
+}
+
+}  // namespace
+
 Status live_status(const std::string& root, const State& st) {
   Status s = current_status(root, st);
-  if (s == Status::running) {
+  if (s == Status::running || s == Status::created) {
     auto cg = cgroups::load_manager(st.cgroup_paths);
     if (cg) {
       auto frozen = (*cg)->frozen();
@@ -54,8 +61,6 @@ Status live_status(const std::string& root, const State& st) {
   }
   return s;
 }
-
-}  // namespace
 
 Result<> start(const Globals& g, const std::string& id) {
   Fd lock = TRY(lock_container(g.root, id));
@@ -98,6 +103,9 @@ Result<> kill(const Globals& g, const std::string& id, int sig, bool all) {
   if (status == Status::stopped || status == Status::creating)
     return fail("cannot kill container \"" + id + "\": it is " + to_string(status), ESRCH);
   if (::kill(st.pid, sig) < 0) return sys_error("kill " + std::to_string(st.pid));
+  // A frozen task holds even SIGKILL until thawed (runc thaws too); other
+  // signals wait for resume.
+  if (sig == SIGKILL && status == Status::paused) TRY(thaw(st));
   return {};
 }
 
@@ -122,6 +130,7 @@ Result<> remove(const Globals& g, const std::string& id, bool force) {
 
   if (process_alive(st.pid, st.pid_start_time)) {
     ::kill(st.pid, SIGKILL);
+    if (status == Status::paused) TRY(thaw(st));
     if (!wait_gone(st.pid, st.pid_start_time, 5000))
       return fail("container \"" + id + "\": init " + std::to_string(st.pid) + " survived SIGKILL", EBUSY);
   }

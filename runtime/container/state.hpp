@@ -45,6 +45,8 @@ std::string state_dir(const std::string& root, const std::string& id);
 // The live status, from the record and the process: start.sock present means
 // created; a dead or zombie init (or one whose start time changed) means stopped.
 Status current_status(const std::string& root, const State& st);
+// current_status(), and paused when the container's cgroup is frozen.
+Status live_status(const std::string& root, const State& st);
 // The OCI state document that `orun state` prints and hooks read.
 std::string oci_state_json(const State& st, Status status);
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from orun import cgroups_named, facts, mounts_below, processes_of, sh, wait_for  # noqa: F401 (re-exported)
+from orun import cgroups_named, facts, mounts_below, processes_of, read_text, sh, wait_for  # noqa: F401 (re-exported)
 
 
 def writable(bundle):
@@ -18,14 +18,6 @@ def writable(bundle):
 
 def in_rootfs(bundle, path):
     return os.path.join(bundle.rootfs, path.lstrip("/"))
-
-
-def read_text(path):
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return ""
 
 
 def status(orun, cid):

@@ -70,6 +70,22 @@ def wait_for(predicate, what, timeout=10.0):
             pytest.fail(f"timed out waiting for {what}")
         time.sleep(0.02)
 
+def rootfs_file(bundle, name):
+    """Host path of `name` in the container's rootfs, and make the rootfs writable (orun spec's
+    default is read-only) so the container can leave files there for the test to see."""
+    bundle.config["root"]["readonly"] = False
+    return os.path.join(bundle.rootfs, name.lstrip("/"))
+
+
+def read_text(path):
+    """The content of a file, or "" when it cannot be read (not there yet)."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
 def make_base_bundle(orun, path, args=("sh",)):
     """Run tools/mkrootfs into `path`; returns `path`."""
     r = subprocess.run(["/usr/bin/python3", MKROOTFS, "--orun", orun, path, *args],

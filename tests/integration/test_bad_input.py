@@ -100,6 +100,8 @@ CASES = {
     "not-executable": (edit("process.args", ["/etc/passwd"]), 126, ["/etc/passwd"]),
     "bad-oom-score": (edit("process.oomScoreAdj", 5000), 1, ["process.oomScoreAdj"]),
     "bad-sysctl": (edit("linux.sysctl", {"kernel.no_such_knob": "1"}), 1, ["kernel.no_such_knob"]),
+    # Written after every cgroup directory exists: the half-made cgroups must go too.
+    "bad-cpuset": (edit("linux.resources.cpu", {"cpus": "999"}), 1, ["linux.resources.cpu.cpus"]),
 }
 
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from orun import processes_of, wait_for
+from orun import processes_of, read_text, rootfs_file, wait_for
 
 
 def status_of(orun, cid):
@@ -21,21 +21,6 @@ def status_of(orun, cid):
 
 def wait_status(orun, cid, want, timeout=10.0):
     wait_for(lambda: status_of(orun, cid) == want, f"{cid} to be {want}", timeout)
-
-
-def rootfs_file(bundle, name):
-    """Host path of `name` in the container's rootfs, and make the rootfs writable (orun spec's
-    default is read-only) so the container can leave files there for the test to see."""
-    bundle.config["root"]["readonly"] = False
-    return os.path.join(bundle.rootfs, name.lstrip("/"))
-
-
-def read_text(path):
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return ""
 
 
 def drop_namespace(bundle, kind):
