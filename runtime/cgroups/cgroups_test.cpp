@@ -1,6 +1,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "cgroups/cgfs.hpp"
 #include "cgroups/hierarchy.hpp"
 #include "cgroups/manager.hpp"
+#include "cgroups/oom.hpp"
 #include "cgroups/stats.hpp"
 #include "cgroups/v2.hpp"
 
@@ -553,4 +555,103 @@ TEST_CASE("stats JSON has runc's shape") {
   CHECK(j["cpu"]["throttling"].contains("throttledPeriods"));
   CHECK(j["blkio"].contains("ioServiceBytesRecursive"));
   CHECK(j["hugetlb"]["2MB"]["failcnt"] == 3);
+}
+
+namespace {
+
+// A directory of files standing in for cgroupfs (read_stats only reads files).
+struct FakeCgroup {
+  std::string dir;
+  FakeCgroup() {
+    char tmpl[] = "/tmp/orun-cgstats-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+  }
+  ~FakeCgroup() { (void)remove_tree(dir); }
+  void put(const std::string& file, const std::string& text) { REQUIRE(write_file(dir + "/" + file, text)); }
+};
+
+}  // namespace
+
+TEST_CASE("read_stats on cgroup v2 files") {
+  FakeCgroup cg;
+  cg.put("cpu.stat", "usage_usec 2000\nuser_usec 1500\nsystem_usec 500\nnr_periods 10\nnr_throttled 4\nthrottled_usec 7\n");
+  cg.put("memory.current", "8192\n");
+  cg.put("memory.max", "max\n");
+  cg.put("memory.peak", "9000\n");
+  cg.put("memory.stat", "anon 4096\nfile 1024\n");
+  cg.put("memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
+  cg.put("memory.swap.current", "100\n");
+  cg.put("memory.swap.max", "max\n");
+  cg.put("pids.current", "3\n");
+  cg.put("pids.max", "50\n");
+  cg.put("io.stat", "254:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n");
+  cg.put("hugetlb.2MB.current", "0\n");
+  cg.put("hugetlb.2MB.max", "4194304\n");
+  cg.put("hugetlb.2MB.events", "max 2\n");
+  auto s = read_stats({{"", cg.dir}});
+  REQUIRE(s);
+  CHECK(s->cpu.total == 2000000);
+  CHECK(s->cpu.user == 1500000);
+  CHECK(s->cpu.kernel == 500000);
+  CHECK(s->cpu.throttled_periods == 4);
+  CHECK(s->cpu.throttled_time == 7000);
+  CHECK(s->memory.usage.usage == 8192);
+  CHECK(s->memory.usage.limit == UINT64_MAX);
+  CHECK(s->memory.usage.max == 9000);
+  CHECK(s->memory.usage.failcnt == 3);
+  CHECK(s->memory.cache == 1024);
+  CHECK(s->memory.swap.usage == 8292);
+  CHECK(s->memory.swap.limit == UINT64_MAX);
+  CHECK(s->pids.current == 3);
+  CHECK(s->pids.limit == 50);
+  CHECK(s->blkio.service_bytes.size() == 3);
+  CHECK(s->hugetlb["2MB"].max == 4194304);
+  CHECK(s->hugetlb["2MB"].failcnt == 2);
+}
+
+TEST_CASE("read_stats on cgroup v1 files") {
+  FakeCgroup cpuacct, cpu, memory, pids, blkio;
+  cpuacct.put("cpuacct.usage", "3000\n");
+  cpuacct.put("cpuacct.usage_percpu", "1000 2000 \n");
+  cpuacct.put("cpuacct.usage_sys", "1200\n");
+  cpuacct.put("cpuacct.usage_user", "1800\n");
+  cpu.put("cpu.stat", "nr_periods 5\nnr_throttled 2\nthrottled_time 99\n");
+  memory.put("memory.stat", "cache 512\nrss 4096\n");
+  memory.put("memory.usage_in_bytes", "4608\n");
+  memory.put("memory.limit_in_bytes", "33554432\n");
+  memory.put("memory.failcnt", "6\n");
+  pids.put("pids.current", "2\n");
+  pids.put("pids.max", "max\n");
+  blkio.put("blkio.throttle.io_service_bytes_recursive", "254:0 Read 4096\n254:0 Write 0\nTotal 4096\n");
+  blkio.put("blkio.throttle.io_serviced_recursive", "254:0 Read 1\nTotal 1\n");
+  auto s = read_stats({{"cpuacct", cpuacct.dir}, {"cpu", cpu.dir}, {"memory", memory.dir}, {"pids", pids.dir},
+                       {"blkio", blkio.dir}, {"", "/nonexistent"}});
+  REQUIRE(s);
+  CHECK(s->cpu.total == 3000);
+  CHECK(s->cpu.percpu == std::vector<uint64_t>{1000, 2000});
+  CHECK(s->cpu.kernel == 1200);
+  CHECK(s->cpu.user == 1800);
+  CHECK(s->cpu.throttled_periods == 2);
+  CHECK(s->memory.cache == 512);
+  CHECK(s->memory.usage.usage == 4608);
+  CHECK(s->memory.usage.limit == 33554432);
+  CHECK(s->memory.usage.failcnt == 6);
+  CHECK(s->pids.current == 2);
+  CHECK(s->pids.limit == 0);
+  REQUIRE(s->blkio.service_bytes.size() == 2);
+  CHECK(s->blkio.serviced.size() == 1);
+}
+
+TEST_CASE("OOM watch on cgroup v2 counts rises of oom_kill") {
+  FakeCgroup cg;
+  cg.put("memory.events", "oom 1\noom_kill 1\n");
+  auto w = OomWatch::open({{"", cg.dir}});
+  REQUIRE(w);
+  CHECK(w->consume().value() == 0);  // kills before the watch do not count
+  cg.put("memory.events", "oom 3\noom_kill 3\n");
+  struct pollfd p{w->fd(), POLLIN, 0};
+  CHECK(::poll(&p, 1, 5000) == 1);
+  CHECK(w->consume().value() == 2);
+  CHECK(w->consume().value() == 0);
+  CHECK(!OomWatch::open({{"", "/nonexistent"}}));
 }
