@@ -231,7 +231,11 @@ Result<> V1Manager::update(const spec::Resources& res) {
     TRY(put(d, "pids.limit", "pids.max", l <= 0 ? "max" : std::to_string(l)));
   }
 
-  if (res.block_io) {
+  // An empty blockIO object (engines send one) needs no controller.
+  if (res.block_io && (res.block_io->weight || res.block_io->leaf_weight || !res.block_io->weight_device.empty() ||
+                       !res.block_io->throttle_read_bps_device.empty() || !res.block_io->throttle_write_bps_device.empty() ||
+                       !res.block_io->throttle_read_iops_device.empty() ||
+                       !res.block_io->throttle_write_iops_device.empty())) {
     const auto& b = *res.block_io;
     std::string d = TRY(need("blkio", "blockIO"));
     // BFQ (blk-mq kernels) has blkio.bfq.*; CFQ (before 5.0) had blkio.weight.
