@@ -72,11 +72,25 @@ def test_pause_and_resume_in_the_wrong_state_are_errors(orun, bundle):
     one_error(orun.cmd("pause", "no-such-container"), "no-such-container")
 
 
-def test_exec_into_a_paused_container_is_refused(orun, bundle):
+def test_exec_into_a_paused_container_needs_ignore_paused(orun, bundle, orun_bin, tmp_path):
     cid, _ = start_running(orun, bundle, "sleep 1000")
     assert orun.cmd("pause", cid).returncode == 0
     one_error(orun.cmd("exec", cid, "true"), "paused", "--ignore-paused")
-    assert orun.cmd("resume", cid).returncode == 0
+    # With --ignore-paused the process joins the frozen cgroup: it runs once the container resumes.
+    out = tmp_path / "exec.out"
+    with open(out, "w") as f:
+        proc = subprocess.Popen([orun_bin, "--root", orun.root, "exec", "--ignore-paused", cid, "echo", "thawed"],
+                                stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: len(ps_json(orun, cid)) >= 2, "the exec'd process to join the cgroup")
+        assert status_of(orun, cid) == "paused"
+        assert orun.cmd("resume", cid).returncode == 0
+        assert proc.wait(timeout=30) == 0, out.read_text()
+        assert out.read_text().strip() == "thawed"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     r = orun.cmd("exec", cid, "echo", "ok")
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
 
