@@ -593,7 +593,8 @@ TEST_CASE("validate: each error class names its field path") {
        [](json& d) {
          d["linux"]["devices"] = {{{"type", "c"}, {"path", "/dev/x"}, {"major", 1}, {"minor", 1}, {"fileMode", 010000}}};
        },
-       "config.json: linux.devices[0].fileMode: has bits outside 07777: 4096"},
+       "config.json: linux.devices[0].fileMode: has bits other than the permissions (07777) and the file type "
+       "of a \"c\" device: 010000"},
       {"hook relative", [](json& d) { d["hooks"]["prestart"] = {{{"path", "true"}}}; },
        "config.json: hooks.prestart[0].path: must be an absolute path, got \"true\""},
       {"hook timeout zero", [](json& d) { d["hooks"]["poststop"] = {{{"path", "/bin/true"}, {"timeout", 0}}}; },
@@ -706,6 +707,13 @@ TEST_CASE("validate: what runc accepts is accepted") {
       {"device outside /dev",
        [](json& d) { d["linux"]["devices"] = {{{"type", "c"}, {"path", "/tmp/null"}, {"major", 1}, {"minor", 3}}}; }},
       {"fifo without major/minor", [](json& d) { d["linux"]["devices"] = {{{"type", "p"}, {"path", "/dev/f"}}}; }},
+      {"device fileMode with its file type bits (podman --device copies st_mode)",
+       [](json& d) {
+         d["linux"]["devices"] = {
+             {{"type", "c"}, {"path", "/dev/c"}, {"major", 1}, {"minor", 3}, {"fileMode", 020666}},
+             {{"type", "b"}, {"path", "/dev/b"}, {"major", 7}, {"minor", 0}, {"fileMode", 060660}},
+             {{"type", "p"}, {"path", "/dev/p"}, {"fileMode", 010600}}};
+       }},
       {"no process", [](json& d) { d.erase("process"); }},
       {"systemd cgroupsPath", [](json& d) { d["linux"]["cgroupsPath"] = "system.slice:orch:abc"; }},
       {"time ns with offsets",

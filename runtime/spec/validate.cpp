@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <array>
 #include <set>
+
+#include <sys/stat.h>
 
 #include "base/strings.hpp"
 #include "spec/names.hpp"
@@ -308,6 +311,18 @@ class Checker {
     return {};
   }
 
+  static std::string octal(uint32_t mode) {
+    char buf[16];
+    auto end = std::to_chars(buf, buf + sizeof buf, mode, 8).ptr;
+    return "0" + std::string(buf, end);
+  }
+
+  static uint32_t file_type_bits(const std::string& type) {
+    if (type == "b") return S_IFBLK;
+    if (type == "p") return S_IFIFO;
+    return S_IFCHR;  // c and u
+  }
+
   static Result<> devices(const Linux& l) {
     for (size_t i = 0; i < l.devices.size(); ++i) {
       const auto& d = l.devices[i];
@@ -315,8 +330,12 @@ class Checker {
       if (d.type != "c" && d.type != "b" && d.type != "u" && d.type != "p")
         return bad(member(e, "type"), "invalid device type " + quote(d.type) + " (c, b, u or p)");
       if (!is_abs(d.path)) return bad(member(e, "path"), "must be an absolute path, got " + quote(d.path));
-      if (d.file_mode && (*d.file_mode & ~07777u))
-        return bad(member(e, "fileMode"), "has bits outside 07777: " + std::to_string(*d.file_mode));
+      // podman (--device, --privileged) copies the host node's st_mode, file type included: the
+      // type bits of `type` are allowed (and ignored: `type` decides), any other is an error.
+      if (d.file_mode && (*d.file_mode & ~07777u) && (*d.file_mode & ~07777u) != file_type_bits(d.type))
+        return bad(member(e, "fileMode"),
+                   "has bits other than the permissions (07777) and the file type of a " + quote(d.type) +
+                       " device: " + octal(*d.file_mode));
     }
     return {};
   }

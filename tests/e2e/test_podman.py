@@ -107,3 +107,14 @@ def test_missing_executable_reaches_the_user(podman):
     assert r.returncode == 127, r
     assert 'orun: exec: "/no/such/program": no such file or directory' in r.stderr
     assert podman.containers() == []
+
+
+def test_device_and_privileged(podman):
+    """--device and --privileged hand orun linux.devices with the host's st_mode as fileMode, file
+    type bits included (orun refused them before); the node must be usable (device cgroup)."""
+    st = os.stat("/dev/fuse")
+    want = f"character special file:{os.major(st.st_rdev):x}:{os.minor(st.st_rdev):x}:{st.st_mode & 0o7777:o}"
+    script = "stat -c %F:%t:%T:%a /dev/fuse; exec 3</dev/fuse && echo opened"
+    for flags in (["--device", "/dev/fuse"], ["--privileged"]):
+        r = ok(podman("run", "--rm", *flags, IMAGE, "sh", "-c", script))
+        assert r.stdout.splitlines() == [want, "opened"], flags

@@ -107,3 +107,23 @@ def test_device_cgroup(orun, bundle, allow):
         assert f["open"] == "ok", r.stdout
     else:
         assert f["open"] == "failed" and "Operation not permitted" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_device_file_mode_with_type_bits(orun, bundle):
+    """podman --device and --privileged copy the host node's st_mode into fileMode, S_IFCHR/S_IFBLK
+    included: the node gets the permission bits; type bits of another type are refused."""
+    bundle.config["linux"]["devices"] = [
+        {"path": "/dev/podnull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o20640},
+        {"path": "/dev/podloop", "type": "b", "major": 7, "minor": 0, "fileMode": 0o60600},
+    ]
+    r = sh(orun, bundle, "for d in /dev/podnull /dev/podloop; do echo $d=$(stat -c '%F:%a' $d); done")
+    f = facts(r.stdout)
+    assert f["/dev/podnull"] == "character special file:640"
+    assert f["/dev/podloop"] == "block special file:600"
+
+    bundle.config["linux"]["devices"] = [
+        {"path": "/dev/podnull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o60640}]
+    r = sh(orun, bundle, "true", rc=None)
+    assert r.returncode != 0
+    assert "linux.devices[0].fileMode: has bits other than the permissions (07777) and the file type " \
+           'of a "c" device: 060640' in r.stderr
