@@ -109,6 +109,23 @@ def sweep(workdir, cgroup_name):
     return left
 
 
+def cgroup_file(pid, v1_controller, v1_name, v2_name):
+    """Host path of a cgroup file of process `pid`: the v1 controller's file where that controller
+    is mounted (this hybrid host), else the unified hierarchy's."""
+    with open(f"/proc/{pid}/cgroup") as f:
+        paths = dict(line.rstrip("\n").split(":", 2)[1:] for line in f)
+    if v1_controller in paths and os.path.isdir(f"/sys/fs/cgroup/{v1_controller}"):
+        return f"/sys/fs/cgroup/{v1_controller}{paths[v1_controller]}/{v1_name}"
+    unified = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
+    return f"{unified}{paths['']}/{v2_name}"
+
+
+def frozen(pid):
+    """Whether the cgroup of `pid` is frozen (v1 freezer.state, v2 cgroup.freeze)."""
+    with open(cgroup_file(pid, "freezer", "freezer.state", "cgroup.freeze")) as f:
+        return f.read().strip() in ("FROZEN", "1")
+
+
 class Podman:
     """podman with vfs storage, cgroupfs, file events and orun as its default runtime, all under
     `workdir`. Call it like the podman CLI: podman("run", "--rm", IMAGE, "true")."""

@@ -9,7 +9,7 @@ import subprocess
 
 from orun import wait_for
 
-from engines import IMAGE
+from engines import IMAGE, cgroup_file, frozen
 
 SERVE = ["sh", "-c", "trap 'exit 7' TERM; sleep 1000 & wait"]
 
@@ -85,13 +85,7 @@ def test_kill_reports_the_exit_status(containerd):
 
 def test_memory_limit(containerd):
     pid = start(containerd, "mem", "sleep", "1000", extra=("--memory-limit", str(48 << 20)))
-    with open(f"/proc/{pid}/cgroup") as f:
-        paths = dict(line.split(":", 2)[1:] for line in f.read().splitlines())
-    if "memory" in paths:
-        limit = f"/sys/fs/cgroup/memory{paths['memory'].strip()}/memory.limit_in_bytes"
-    else:
-        limit = f"/sys/fs/cgroup{paths[''].strip()}/memory.max"
-    with open(limit) as f:
+    with open(cgroup_file(pid, "memory", "memory.limit_in_bytes", "memory.max")) as f:
         assert int(f.read()) == 48 << 20
     ok(containerd("task", "kill", "-s", "SIGKILL", "mem"))
     wait_for(lambda: tasks(containerd)["mem"][1] == "STOPPED", "the task to stop")
@@ -104,3 +98,33 @@ def test_missing_executable_reaches_the_user(containerd):
     assert r.returncode != 0
     assert 'exec: "/no/such/program": no such file or directory' in r.stderr
     assert containerd.containers() == []
+
+
+def test_task_ps(containerd):
+    """`ctr task ps` (orun ps --format json) lists exactly the processes of the container's cgroup:
+    the init, its children and an exec'd process."""
+    pid = start(containerd, "ps", "sh", "-c", "sleep 1000 & sleep 1000 & wait")
+    ok(containerd("task", "exec", "--detach", "--exec-id", "e1", "--fifo-dir", containerd.workdir + "/fifo",
+                  "ps", "sleep", "1000"))
+    procs = cgroup_file(pid, "pids", "cgroup.procs", "cgroup.procs")
+    wait_for(lambda: len(open(procs).read().split()) == 4, "init, two children and the exec")
+    listed = ok(containerd("task", "ps", "ps")).stdout.splitlines()[1:]
+    assert sorted(int(line.split()[0]) for line in listed) == sorted(map(int, open(procs).read().split()))
+    assert pid in [int(line.split()[0]) for line in listed]
+    ok(containerd("task", "kill", "-s", "SIGKILL", "ps"))
+    wait_for(lambda: tasks(containerd)["ps"][1] == "STOPPED", "the task to stop")
+    remove(containerd, "ps")
+
+
+def test_pause_resume(containerd):
+    pid = start(containerd, "pz", *SERVE)
+    ok(containerd("task", "pause", "pz"))
+    assert frozen(pid)
+    assert tasks(containerd)["pz"][1] == "PAUSED"  # the shim asks `orun state`
+    ok(containerd("task", "resume", "pz"))
+    assert not frozen(pid)
+    assert tasks(containerd)["pz"][1] == "RUNNING"
+    # Thawed for real: the init handles SIGTERM and exits.
+    ok(containerd("task", "kill", "-s", "SIGTERM", "pz"))
+    wait_for(lambda: tasks(containerd)["pz"][1] == "STOPPED", "the task to stop")
+    remove(containerd, "pz")

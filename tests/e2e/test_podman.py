@@ -2,7 +2,7 @@
 
 podman calls `orun --log-format=json --log F create --bundle B --pid-file P [--console-socket S] ID`,
 `start`, `exec --process F --detach [--tty --console-socket S]`, `kill ID 15`, `delete --force`,
-`pause`, `resume` (see "What real engines call" in ARCHITECTURE.md)."""
+`pause`, `resume`, `update --resources=FILE` (see "What real engines call" in ARCHITECTURE.md)."""
 import fcntl
 import os
 import pty
@@ -10,7 +10,9 @@ import struct
 import subprocess
 import termios
 
-from engines import IMAGE
+from orun import wait_for
+
+from engines import IMAGE, cgroup_file, frozen
 
 # A container that stays up until SIGTERM, then exits 7: the status proves the signal reached it.
 SERVE = ["sh", "-c", "trap 'exit 7' TERM; sleep 1000 & wait"]
@@ -118,3 +120,42 @@ def test_device_and_privileged(podman):
     for flags in (["--device", "/dev/fuse"], ["--privileged"]):
         r = ok(podman("run", "--rm", *flags, IMAGE, "sh", "-c", script))
         assert r.stdout.splitlines() == [want, "opened"], flags
+
+
+def test_pause_unpause(podman, tmp_path):
+    """pause freezes the container's cgroup, unpause thaws it and a counter the container writes to
+    a bind-mounted file moves again; podman's state follows."""
+    counter = tmp_path / "n"
+    counter.write_text("0")
+    ok(podman("run", "-d", "--name", "pz", "-v", f"{tmp_path}:/out", IMAGE, "sh", "-c",
+              "i=0; while :; do i=$((i+1)); echo $i > /out/n.tmp; mv /out/n.tmp /out/n; sleep 0.01; done"))
+    pid = int(inspect(podman, "pz", "{{.State.Pid}}"))
+
+    def count():
+        return int(counter.read_text() or 0)
+
+    first = count()
+    wait_for(lambda: count() > first, "the counter to move")
+    ok(podman("pause", "pz"))
+    assert frozen(pid)
+    assert inspect(podman, "pz", "{{.State.Status}}") == "paused"
+    stopped = count()
+    ok(podman("unpause", "pz"))
+    assert not frozen(pid)
+    wait_for(lambda: count() > stopped, "the counter to move after unpause")
+    assert inspect(podman, "pz", "{{.State.Status}}") == "running"
+    ok(podman("rm", "-f", "-t", "0", "pz"))
+
+
+def test_update_resources(podman):
+    """podman update (orun update --resources FILE) changes the limits of a running container."""
+    ok(podman("run", "-d", "--name", "up", "--memory", "64m", IMAGE, *SERVE))
+    pid = int(inspect(podman, "up", "{{.State.Pid}}"))
+    ok(podman("update", "--memory", "96m", "up"))
+    with open(cgroup_file(pid, "memory", "memory.limit_in_bytes", "memory.max")) as f:
+        assert int(f.read()) == 96 << 20
+    # The container keeps running and sees the new limit from inside.
+    r = ok(podman("exec", "up", "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null"
+                  " || cat /sys/fs/cgroup/memory.max"))
+    assert int(r.stdout) == 96 << 20
+    ok(podman("rm", "-f", "-t", "0", "up"))
