@@ -80,8 +80,8 @@ def in_pty(argv, env, rows=33, cols=111, timeout=60):
     return p.wait(timeout=timeout), out.decode(errors="replace")
 
 
-def test_exec_tty(podman):
-    """exec -it: orun hands conmon the pty master over the console socket; podman resizes it to the
+def test_exec_and_run_tty(podman):
+    """exec -it and run -it: orun hands conmon the pty master over the console socket; podman resizes it to the
     user's terminal, and the exec'd process's status comes back. (podman sends the size after the
     exec has started, with no consoleSize in process.json: the script waits for it.)"""
     ok(podman("run", "-d", "--name", "tty", IMAGE, *SERVE))
@@ -92,6 +92,10 @@ def test_exec_tty(podman):
     # \r\n: the output went through a terminal's line discipline, not a pipe.
     assert "/dev/pts/0\r\n33 111\r\n" in out
     ok(podman("rm", "-f", "-t", "0", "tty"))
+    # run -it: the console socket of `create` (the container's init on the pty).
+    status, out = in_pty(podman.argv + ["run", "--rm", "-it", IMAGE, "sh", "-c", script], podman.env)
+    assert status == 5, out
+    assert "/dev/pts/0\r\n33 111\r\n" in out
 
 
 def test_memory_and_pids_limits_seen_inside(podman):
