@@ -98,14 +98,21 @@ def sweep(workdir, cgroup_name):
     for m in mounts_below(workdir):
         left.append(f"mount {m}")
         subprocess.run(["umount", "-l", m], capture_output=True)
-    for group in cgroups_named(cgroup_name):
+    left += sweep_cgroups(cgroup_name)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return left
+
+
+def sweep_cgroups(name):
+    """Remove the cgroups at /NAME; returns those that could not be removed."""
+    left = []
+    for group in cgroups_named(name):
         try:
             os.rmdir(group)
         except FileNotFoundError:
             pass
         except OSError as e:
             left.append(f"cgroup {group}: {e.strerror}")
-    shutil.rmtree(workdir, ignore_errors=True)
     return left
 
 
@@ -149,6 +156,7 @@ class Podman:
         # `podman import` as root keeps a blob cache in /var/lib/containers/cache whatever the
         # storage configuration says: remove it afterwards unless it was there before.
         self.made_var_lib = not os.path.exists(VAR_LIB_CONTAINERS)
+        self.had_libpod_parent = bool(cgroups_named("libpod_parent"))
         self.argv = ["podman", "--root", f"{workdir}/storage", "--runroot", f"{workdir}/run",
                      "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
                      "--events-backend", "file"]
@@ -180,12 +188,16 @@ orun = ["{orun}"]
 network_config_dir = "{workdir}/net"
 """
 
-    def __call__(self, *args, timeout=60, check=False, **kw):
+    def command(self, *args):
+        """The podman argv for `podman ARGS...` on this instance."""
         args = list(args)
         # Containers go below a cgroup of this instance instead of the shared /libpod_parent.
         if args and args[0] in ("run", "create"):
             args.insert(1, f"--cgroup-parent=/{self.cgroup_name}")
-        return run(self.argv + args, timeout=timeout, check=check, env=self.env, **kw)
+        return self.argv + args
+
+    def __call__(self, *args, timeout=60, check=False, **kw):
+        return run(self.command(*args), timeout=timeout, check=check, env=self.env, **kw)
 
     def containers(self):
         return self("ps", "-aq", "--no-trunc", check=True).stdout.split()
@@ -203,6 +215,9 @@ network_config_dir = "{workdir}/net"
         self("rmi", "-af")
         if self.made_var_lib:
             shutil.rmtree(VAR_LIB_CONTAINERS, ignore_errors=True)
+        if not self.had_libpod_parent and cgroups_named("libpod_parent"):
+            left.append("cgroup /libpod_parent: a run or create bypassed Podman.command()")
+            sweep_cgroups("libpod_parent")
         return left + sweep(self.workdir, self.cgroup_name)
 
 

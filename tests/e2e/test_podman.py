@@ -87,13 +87,13 @@ def test_exec_and_run_tty(podman):
     ok(podman("run", "-d", "--name", "tty", IMAGE, *SERVE))
     script = ("tty; for i in $(seq 200); do s=$(stty size 2>/dev/null) && [ \"$s\" != '0 0' ] && break;"
               " sleep 0.05; done; echo $s; exit 5")
-    status, out = in_pty(podman.argv + ["exec", "-it", "tty", "sh", "-c", script], podman.env)
+    status, out = in_pty(podman.command("exec", "-it", "tty", "sh", "-c", script), podman.env)
     assert status == 5, out
     # \r\n: the output went through a terminal's line discipline, not a pipe.
     assert "/dev/pts/0\r\n33 111\r\n" in out
     ok(podman("rm", "-f", "-t", "0", "tty"))
     # run -it: the console socket of `create` (the container's init on the pty).
-    status, out = in_pty(podman.argv + ["run", "--rm", "-it", IMAGE, "sh", "-c", script], podman.env)
+    status, out = in_pty(podman.command("run", "--rm", "-it", IMAGE, "sh", "-c", script), podman.env)
     assert status == 5, out
     assert "/dev/pts/0\r\n33 111\r\n" in out
 
