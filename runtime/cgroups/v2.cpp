@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/strings.hpp"
+#include "cgroups/bpf_devices.hpp"
 #include "cgroups/cgfs.hpp"
 
 namespace orun::cgroups {
@@ -99,8 +100,10 @@ std::unexpected<Error> unsupported(const std::string& field, const std::string& 
 }  // namespace
 
 Result<> V2Manager::apply(const spec::Resources& res) {
-  if (!res.devices.empty())
-    return unsupported("devices", "not supported yet on cgroup v2 (needs the eBPF device filter)");
+  // As on v1: deny-all, the config's rules in order, then the devices every container needs.
+  std::vector<spec::DeviceCgroup> rules = res.devices;
+  rules.insert(rules.end(), default_device_rules().begin(), default_device_rules().end());
+  TRYC(attach_device_filter(dir_, TRY(device_policy(rules))), "linux.resources.devices");
   return update(res);
 }
 

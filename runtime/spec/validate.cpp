@@ -409,6 +409,10 @@ Result<> validate_resources(const Resources& r, const std::string& prefix) {
       return bad(member(e, "type"), "invalid cgroup device type " + quote(d.type) + " (a, b or c)");
     if (d.access.find_first_not_of("rwm") != std::string::npos)
       return bad(member(e, "access"), "invalid access " + quote(d.access) + " (a subset of \"rwm\")");
+    // Device numbers are 32-bit in the kernel; -1 is runc's wildcard.
+    for (auto [name, n] : {std::pair{"major", d.major}, std::pair{"minor", d.minor}})
+      if (n && (*n < -1 || *n > int64_t{UINT32_MAX}))
+        return bad(member(e, name), std::to_string(*n) + " is not a device number (0 to 4294967295, or -1 for any)");
   }
   if (r.memory && r.memory->swappiness && *r.memory->swappiness > 100)
     return bad(member(prefix, "memory.swappiness"), std::to_string(*r.memory->swappiness) + " is outside [0, 100]");

@@ -3,25 +3,19 @@
 #   1. the VM is pure v2: cgroup2 at /sys/fs/cgroup with cpu, io, memory and pids available and every
 #      controller enabled in the root's cgroup.subtree_control; no v1 hierarchy mounted, and mounting
 #      one is refused (cgroup_no_v1=all);
-#   2. `orun run` of a busybox bundle (tools/mkrootfs, made in the VM's /tmp) exits 0, prints the
+#   2. `orun run` of the default busybox bundle (tools/mkrootfs, made in the VM's /tmp) exits 0, prints the
 #      container's output, puts the container in its own v2 cgroup, and removes that cgroup after.
 # Exit 0 pass, 1 fail, 77 skip (no qemu or no kernel; under CI=true that is a failure instead).
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 ORUN=${ORUN:-${ORCH_BUILD_ROOT:-$REPO/build}/runtime/cli/orun}
 
-skip() {
-    if [ "${CI:-}" = true ]; then
-        echo "FAIL (CI=true turns this skip into a failure): $*"
-        exit 1
-    fi
-    echo "SKIP: $*"
+. "$REPO/tests/vm/preflight.sh"
+if ! why=$(vm_preflight); then
+    [ "${CI:-}" = true ] && { echo "FAIL (CI=true turns this skip into a failure): $why"; exit 1; }
+    echo "SKIP: $why"
     exit 77
-}
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
-kernels=$(for k in /boot/vmlinuz-*; do v=${k#/boot/vmlinuz-}; [ -f "/lib/modules/$v/modules.dep" ] && echo "$v"; done)
-[ -n "$kernels" ] || skip "no /boot/vmlinuz-KVER with /lib/modules/KVER (apt-get install linux-image-amd64)"
+fi
 [ -x "$ORUN" ] || { echo "FAIL: orun not built at $ORUN"; exit 1; }
 
 # Runs inside the VM. Every fact goes on a tagged line; the checks are made on the host below, so
@@ -35,13 +29,10 @@ if mount -t cgroup -o pids cgroup /tmp/v1 2>/dev/null; then echo "v1 mount: allo
 "$PYTHON" "$REPO/tools/mkrootfs" --orun "$ORUN" /tmp/bundle sh -c \
     'echo hello-from-vm; echo "in-container cgroup: $(cat /proc/self/cgroup)"; echo "in-container pids.max: $(cat /sys/fs/cgroup/pids.max)"' \
     || { echo "mkrootfs failed"; exit 1; }
-# orun does not implement the v2 device controller yet (linux.resources.devices needs an eBPF
-# program; runtime/cgroups/v2.cpp refuses it), so the default bundle cannot run on pure v2 today.
-# Remove this edit once it does, to run the bundle exactly as `orun spec` makes it.
+# The bundle exactly as `orun spec` makes it (its device rules need the eBPF filter), plus a pids limit.
 "$PYTHON" - /tmp/bundle/config.json <<'PY' || exit 1
 import json, sys
 c = json.load(open(sys.argv[1]))
-c["linux"].setdefault("resources", {}).pop("devices", None)
 c["linux"]["resources"]["pids"] = {"limit": 321}
 json.dump(c, open(sys.argv[1], "w"), indent=2)
 PY

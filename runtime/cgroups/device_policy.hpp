@@ -1,0 +1,48 @@
+// linux.resources.devices as the cgroup v1 devices controller would leave it:
+// a default (allow or deny) and a list of exceptions. cgroup v2 has no devices
+// files, only an eBPF program (bpf_devices.hpp); computing the end state first
+// gives that program exactly the v1 meaning of the ordered rule list, which is
+// what the spec's "apply entries in the listed order" refers to.
+//
+// v1 semantics (Documentation/admin-guide/cgroup-v1/devices.rst, devcgroup_update_access):
+//   type "a" (any major, minor, access): set the default, clear the exceptions
+//   allow rule, default deny:  add an exception (access merges into an equal key)
+//   allow rule, default allow: remove its access bits from an equal exception
+//   deny rule:                 the mirror image
+// and a request is decided by the exceptions that match its device:
+//   default deny:  allowed when one of them holds every requested access
+//   default allow: denied when one of them holds any requested access
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "base/result.hpp"
+#include "spec/config.hpp"
+
+namespace orun::cgroups {
+
+// Access bits, the values of BPF_DEVCG_ACC_* so that the program uses them as they are.
+enum DeviceAccess : unsigned { kMknod = 1, kRead = 2, kWrite = 4, kAllAccess = 7 };
+
+struct DeviceException {
+  char type;                             // 'c' or 'b'
+  std::optional<uint32_t> major, minor;  // nullopt: any
+  unsigned access;                       // DeviceAccess bits, never 0
+  bool operator==(const DeviceException&) const = default;
+};
+
+struct DevicePolicy {
+  bool default_allow = false;
+  std::vector<DeviceException> exceptions;
+};
+
+// Starting from "deny everything", apply `rules` in order. Errors name
+// linux.resources.devices[i] for a type, number or access the kernel would refuse.
+[[nodiscard]] Result<DevicePolicy> device_policy(const std::vector<spec::DeviceCgroup>& rules);
+
+// The decision for one request, as the kernel's v1 controller makes it.
+// `type` 'c' or 'b'; `access` DeviceAccess bits.
+bool device_allowed(const DevicePolicy& policy, char type, uint32_t major, uint32_t minor, unsigned access);
+
+}  // namespace orun::cgroups

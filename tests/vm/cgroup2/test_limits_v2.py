@@ -1,0 +1,105 @@
+"""linux.resources on pure cgroup v2, each limit seen to bite from inside a real container. The
+container's own cgroup is mounted at /sys/fs/cgroup (the `cgroup` mount of `orun spec`)."""
+import os
+import subprocess
+
+import pytest
+
+from orun import facts, sh
+
+MiB = 1 << 20
+
+
+def resources(bundle):
+    return bundle.config["linux"].setdefault("resources", {})
+
+
+def test_memory_max_oom_kills_an_allocation_past_it(orun, bundle):
+    resources(bundle)["memory"] = {"limit": 32 * MiB, "swap": 32 * MiB}
+    # dd allocates its block size: 64 MiB in a 32 MiB cgroup without swap is killed by the OOM killer,
+    # while the small shell that reports it survives.
+    f = facts(sh(orun, bundle, """
+        echo "max=$(cat /sys/fs/cgroup/memory.max)"
+        echo "swap_max=$(cat /sys/fs/cgroup/memory.swap.max)"
+        dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; echo "dd=$?"
+        echo "oom_kill=$(sed -n 's/^oom_kill //p' /sys/fs/cgroup/memory.events)"
+        dd if=/dev/zero of=/dev/null bs=8M count=1 2>/dev/null; echo "small_dd=$?"
+    """).stdout)
+    assert f["max"] == str(32 * MiB)
+    assert f["swap_max"] == "0"  # OCI swap is memory+swap
+    assert f["dd"] == "137"
+    assert int(f["oom_kill"]) >= 1
+    assert f["small_dd"] == "0"
+
+
+def test_memory_reservation_swap_and_unified(orun, bundle):
+    res = resources(bundle)
+    res["memory"] = {"limit": 64 * MiB, "reservation": 16 * MiB, "swap": 96 * MiB}
+    res["unified"] = {"memory.high": str(48 * MiB)}
+    f = facts(sh(orun, bundle, """
+        for k in max low swap.max high; do echo "$k=$(cat /sys/fs/cgroup/memory.$k)"; done
+    """).stdout)
+    assert f == {"max": str(64 * MiB), "low": str(16 * MiB), "swap.max": str(32 * MiB), "high": str(48 * MiB)}
+
+
+def test_pids_max_stops_a_fork_loop(orun, bundle):
+    resources(bundle)["pids"] = {"limit": 10}
+    f = facts(sh(orun, bundle, """
+        (for i in $(seq 1 30); do sleep 30 & done) 2>/dev/null
+        # At the limit nothing can fork: from here on, builtins only.
+        read running < /sys/fs/cgroup/pids.current
+        read pids_max < /sys/fs/cgroup/pids.max
+        while read k v; do [ "$k" = max ] && max_events=$v; done < /sys/fs/cgroup/pids.events
+        echo "running=$running"; echo "pids_max=$pids_max"; echo "max_events=$max_events"
+    """).stdout)  # the shell is the pid namespace's init: its exit ends the sleeps
+    assert f["pids_max"] == "10"
+    assert int(f["running"]) <= 10
+    assert int(f["max_events"]) > 0  # forks were refused
+
+
+def test_cpu_max_throttles_a_busy_loop(orun, bundle):
+    resources(bundle)["cpu"] = {"quota": 10000, "period": 100000, "shares": 512}
+    f = facts(sh(orun, bundle, """
+        echo "max=$(cat /sys/fs/cgroup/cpu.max)"
+        echo "weight=$(cat /sys/fs/cgroup/cpu.weight)"
+        (while :; do :; done) & sleep 2; kill $!
+        echo "nr_throttled=$(sed -n 's/^nr_throttled //p' /sys/fs/cgroup/cpu.stat)"
+    """).stdout)
+    assert f["max"] == "10000 100000"
+    assert f["weight"] == str(1 + (512 - 2) * 9999 // 262142)
+    assert int(f["nr_throttled"]) > 0
+
+
+def test_cpuset_and_hugetlb(orun, bundle):
+    res = resources(bundle)
+    res["cpu"] = {"cpus": "0", "mems": "0"}
+    res["hugepageLimits"] = [{"pageSize": "2MB", "limit": 0}]
+    f = facts(sh(orun, bundle, """
+        echo "cpus=$(cat /sys/fs/cgroup/cpuset.cpus.effective)"
+        echo "allowed=$(sed -n 's/^Cpus_allowed_list:\\t*//p' /proc/self/status)"
+        echo "huge=$(cat /sys/fs/cgroup/hugetlb.2MB.max)"
+    """).stdout)
+    assert f == {"cpus": "0", "allowed": "0", "huge": "0"}
+
+
+@pytest.fixture
+def loop_device(tmp_path):
+    """A loop device over a 16 MiB file: the VM's only block device that io.max can name."""
+    backing = tmp_path / "disk"
+    backing.write_bytes(b"\0" * (16 * MiB))
+    subprocess.run(["modprobe", "loop"], check=True)
+    dev = subprocess.run(["losetup", "--find", "--show", str(backing)], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    yield dev
+    subprocess.run(["losetup", "--detach", dev], check=True)
+
+
+def test_io_max_is_written_for_a_device(orun, bundle, loop_device):
+    st = os.stat(loop_device)
+    major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    resources(bundle)["blockIO"] = {
+        "throttleReadBpsDevice": [{"major": major, "minor": minor, "rate": 1 * MiB}],
+        "throttleWriteIOPSDevice": [{"major": major, "minor": minor, "rate": 100}],
+    }
+    f = facts(sh(orun, bundle, 'echo "io_max=$(cat /sys/fs/cgroup/io.max)"').stdout)
+    assert f["io_max"] == f"{major}:{minor} rbps={1 * MiB} wbps=max riops=max wiops=100"
