@@ -21,6 +21,7 @@
 #include "linux/hooks.hpp"
 #include "linux/init.hpp"
 #include "linux/mounts.hpp"
+#include "linux/process_attrs.hpp"
 #include "linux/sync.hpp"
 #include "spec/parse.hpp"
 #include "spec/validate.hpp"
@@ -136,6 +137,9 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
   plan.rootfs = rootfs;
   plan.ns = TRY(linux::plan_namespaces(*cfg.linux));
   if (!plan.ns.has(spec::NamespaceType::mount)) return fail("linux.namespaces: a mount namespace is required");
+  if (!cfg.linux->mount_label.empty() && !linux::selinux_enabled())
+    return fail("linux.mountLabel: label \"" + cfg.linux->mount_label +
+                "\" requested but SELinux is not enabled on this host");
   if (cfg.process) {
     plan.process = TRY(linux::prepare_process(*cfg.process, &*cfg.linux, g.warn));
     plan.console = cfg.process->terminal;

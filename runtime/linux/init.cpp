@@ -42,7 +42,10 @@ void join_session_keyring(const std::string& id) {
   CHECK_OR_DIE(sock, set_names(cfg));
   if (!p.no_new_keyring) join_session_keyring(p.id);
 
-  CHECK_OR_DIE(sock, prepare_rootfs(cfg, p.rootfs_options));
+  // A joined mount namespace is set up already (the spec; validate() refuses mounts and the like
+  // with it): setns made its root ours, so every rootfs step is skipped.
+  const bool own_root = p.ns.is_new(spec::NamespaceType::mount);
+  if (own_root) CHECK_OR_DIE(sock, prepare_rootfs(cfg, p.rootfs_options));
   CHECK_OR_DIE(sock, send_msg(sock, Msg::HooksPls));
   std::string state_json;
   pid_t host_pid = 0;  // as the runtime sees it; in a new pid namespace we are 1
@@ -56,15 +59,16 @@ void join_session_keyring(const std::string& id) {
 
   Fd console_slave;
   if (p.console) {
-    auto pty = open_pty(p.rootfs + "/dev/pts/ptmx", p.rootfs + "/dev/pts");
+    const std::string root = own_root ? p.rootfs : "";
+    auto pty = open_pty(root + "/dev/pts/ptmx", root + "/dev/pts");
     if (!pty) child_fail(sock, pty.error().context("process.terminal"));
     if (cfg.process->console_size) CHECK_OR_DIE(sock, set_console_size(pty->master.get(), *cfg.process->console_size));
-    CHECK_OR_DIE(sock, mount_console(p.rootfs, pty->slave_path));
+    if (own_root) CHECK_OR_DIE(sock, mount_console(p.rootfs, pty->slave_path));
     CHECK_OR_DIE(sock, send_msg(sock, Msg::ConsolePty, 0, {}, pty->master.get()));
     console_slave = std::move(pty->slave);
   }
 
-  CHECK_OR_DIE(sock, enter_rootfs(p.rootfs, p.no_pivot));
+  if (own_root) CHECK_OR_DIE(sock, enter_rootfs(p.rootfs, p.no_pivot));
   // runc creates a missing working directory (engines rely on it for image
   // WORKDIRs): inside the new root, before finish_rootfs makes it read-only.
   if (cfg.process && !cfg.process->cwd.empty()) {
@@ -73,7 +77,7 @@ void join_session_keyring(const std::string& id) {
   }
   // Before finish_rootfs: readonlyPaths usually holds /proc/sys (as in runc's order).
   if (cfg.linux) CHECK_OR_DIE(sock, apply_sysctl(cfg.linux->sysctl));
-  CHECK_OR_DIE(sock, finish_rootfs(cfg));
+  if (own_root) CHECK_OR_DIE(sock, finish_rootfs(cfg));
   if (console_slave) {
     CHECK_OR_DIE(sock, become_console(console_slave.get()));
     console_slave.reset();
@@ -126,12 +130,20 @@ void stage1_main(InitPlan& p) {
     if (::unshare(CLONE_NEWUSER) < 0) child_fail(sock, sys_error("unshare user namespace").error());
     CHECK_OR_DIE(sock, send_msg(sock, Msg::UsermapPls));
     CHECK_OR_DIE(sock, expect_msg(sock, Msg::UsermapAck));
-    if (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0)
-      child_fail(sock, sys_error("become root in the user namespace (is uid 0 mapped?)").error());
   }
+  // In a new or joined user namespace our host ids are unmapped until we take its root's.
+  if (p.ns.has(spec::NamespaceType::user) && (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0))
+    child_fail(sock, sys_error("become root in the user namespace (is uid 0 mapped?)").error());
   if (p.ns.unshare_flags && ::unshare(p.ns.unshare_flags) < 0)
     child_fail(sock, sys_error("unshare namespaces").error());
-  if (p.ns.is_new(spec::NamespaceType::time) && p.config->linux) CHECK_OR_DIE(sock, write_time_offsets(*p.config->linux));
+  if (p.ns.is_new(spec::NamespaceType::time) && p.config->linux) {
+    // Becoming root of a new user namespace changed our euid, which made us non-dumpable: our
+    // /proc/self files then belong to the host's root, unmapped here. Dumpable just for the write.
+    int dumpable = ::prctl(PR_GET_DUMPABLE);
+    (void)::prctl(PR_SET_DUMPABLE, 1);
+    CHECK_OR_DIE(sock, write_time_offsets(*p.config->linux));
+    (void)::prctl(PR_SET_DUMPABLE, dumpable);
+  }
 
   pid_t pid = ::fork();
   if (pid < 0) child_fail(sock, sys_error("fork container init").error());

@@ -308,6 +308,11 @@ Result<> mount_fs(Ctx& c, const spec::Mount& m, const MountOptions& mo, const st
     if (!has_option(data, "newinstance")) data = data.empty() ? "newinstance" : data + ",newinstance";
     if (!has_option(data, "ptmxmode=")) data += ",ptmxmode=0666";
   }
+  // linux.mountLabel labels the file systems the container owns, as runc does: not proc, sysfs
+  // or mqueue, whose labels come from the host policy. create() refused it without SELinux.
+  const std::string& label = c.cfg.linux ? c.cfg.linux->mount_label : std::string();
+  if (!label.empty() && type != "proc" && type != "sysfs" && type != "mqueue" && !has_option(data, "context="))
+    data += std::string(data.empty() ? "" : ",") + "context=\"" + label + "\"";
   Fd shadowed;  // the directory the tmpfs will cover, still readable through this fd
   if (mo.tmpcopyup && type == "tmpfs") {
     int fd = ::open(tpath.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -533,10 +538,12 @@ unsigned long root_propagation(const spec::Config& cfg) {
   return propagation_flags(cfg.linux->rootfs_propagation);
 }
 
-Result<> make_private_if_shared(const std::string& path) {
+// `how` is MS_PRIVATE or MS_SLAVE: either way nothing propagates back out.
+Result<> unshare_if_shared(const std::string& path, unsigned long how) {
   auto mounts = TRY(read_mountinfo());
   auto mi = mount_of(mounts, path);
-  if (mi && is_shared(*mi)) TRY(do_mount("", mi->mountpoint, nullptr, MS_PRIVATE, "", "make " + mi->mountpoint + " private"));
+  if (mi && is_shared(*mi))
+    TRY(do_mount("", mi->mountpoint, nullptr, how, "", "make " + mi->mountpoint + (how == MS_SLAVE ? " slave" : " private")));
   return {};
 }
 
@@ -552,8 +559,9 @@ Result<> prepare_rootfs(const spec::Config& cfg, const RootfsOptions& opt) {
     if (!prop) return fail("linux.rootfsPropagation: unknown value \"" + cfg.linux->rootfs_propagation + "\"");
   }
   TRYC(do_mount("", "/", nullptr, prop, ""), "linux.rootfsPropagation: set on /");
-  // The rootfs bind below must not propagate out, and pivot_root refuses a shared parent.
-  TRYC(make_private_if_shared(opt.rootfs), "root.path");
+  // The rootfs bind below must not propagate out, and pivot_root refuses a shared parent. For
+  // (r)slave, a slave: the bind of a slave follows the same master, so host events still arrive.
+  TRYC(unshare_if_shared(opt.rootfs, (prop & MS_SLAVE) ? MS_SLAVE : MS_PRIVATE), "root.path");
   TRYC(do_mount(opt.rootfs, opt.rootfs, nullptr, MS_BIND | MS_REC, "", "bind " + opt.rootfs + " onto itself"),
        "root.path");
 
@@ -577,8 +585,8 @@ Result<> enter_rootfs(const std::string& rootfs, bool no_pivot) {
   if (!no_pivot) {
     // pivot_root refuses shared mounts for the new root and the current one; the final
     // propagation comes back in finish_rootfs().
-    TRY(make_private_if_shared(rootfs));
-    TRY(make_private_if_shared("/"));
+    TRY(unshare_if_shared(rootfs, MS_PRIVATE));
+    TRY(unshare_if_shared("/", MS_PRIVATE));
     Fd oldroot = TRYC(open_fd("/", O_DIRECTORY | O_RDONLY), "open /");
     if (::fchdir(newroot.get()) < 0) return sys_error("chdir " + rootfs);
     // pivot_root(".", "."): the old root ends up stacked on the new one, no put_old dir needed.

@@ -100,10 +100,14 @@ TEST_CASE("prepare_seccomp: errors name the field") {
     sc.syscalls.push_back(rule({"uname"}, "SCMP_ACT_BOGUS"));
     CHECK(prepare_error(sc) == "linux.seccomp.syscalls[2].action: unknown action \"SCMP_ACT_BOGUS\"");
   }
-  SUBCASE("errnoRet on a non-errno action is ignored (runc 1.1 too)") {
-    sc.default_errno_ret = 1;
+  SUBCASE("errnoRet on an action that takes no errno") {
     sc.syscalls.push_back(rule({"uname"}, "SCMP_ACT_KILL", 3));
-    CHECK(prepare_error(sc) == "(no error)");
+    CHECK(prepare_error(sc) ==
+          "linux.seccomp.syscalls[1].errnoRet: set, but SCMP_ACT_KILL takes no errno (only SCMP_ACT_ERRNO and "
+          "SCMP_ACT_TRACE do)");
+    sc.syscalls.pop_back();
+    sc.default_errno_ret = 1;
+    CHECK(prepare_error(sc).starts_with("linux.seccomp.defaultErrnoRet: set, but SCMP_ACT_"));
   }
   SUBCASE("operator and index") {
     sc.syscalls.push_back(rule({"uname"}, "SCMP_ACT_ERRNO", {}, {arg(0, "SCMP_CMP_EQ", 1), arg(1, "SCMP_CMP_XX", 1)}));

@@ -664,6 +664,22 @@ TEST_CASE("validate: each error class names its field path") {
       {"resources device access",
        [](json& d) { d["linux"]["resources"]["devices"][0]["access"] = "rwx"; },
        "config.json: linux.resources.devices[0].access: invalid access \"rwx\" (a subset of \"rwm\")"},
+      {"joined mount namespace with mounts",
+       [](json& d) {
+         d["linux"]["namespaces"] = {{{"type", "mount"}, {"path", "/proc/1/ns/mnt"}}, {{"type", "uts"}}};
+         d["mounts"] = {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}}};
+       },
+       "config.json: mounts: must not be set when joining a mount namespace (linux.namespaces: path "
+       "\"/proc/1/ns/mnt\"), which is set up already"},
+      {"joined mount namespace with maskedPaths",
+       [](json& d) {
+         d["linux"]["namespaces"] = {{{"type", "mount"}, {"path", "/proc/1/ns/mnt"}}, {{"type", "uts"}}};
+         d["mounts"] = json::array();
+         d["root"]["readonly"] = false;
+         d["linux"]["maskedPaths"] = {"/proc/kcore"};
+       },
+       "config.json: linux.maskedPaths: must not be set when joining a mount namespace (linux.namespaces: path "
+       "\"/proc/1/ns/mnt\"), which is set up already"},
       {"resources device major",
        [](json& d) { d["linux"]["resources"]["devices"][0]["major"] = 4294967296; },
        "config.json: linux.resources.devices[0].major: 4294967296 is not a device number (0 to 4294967295, or -1 for any)"},

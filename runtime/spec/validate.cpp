@@ -282,6 +282,23 @@ class Checker {
     if ((!l.masked_paths.empty() || !l.readonly_paths.empty()) && !has(NamespaceType::mount))
       return bad(l.masked_paths.empty() ? "linux.readonlyPaths" : "linux.maskedPaths",
                  "unable to restrict paths without a private mount namespace");
+    TRY(joined_mount_namespace(l));
+    return {};
+  }
+
+  // The spec: a joined namespace is set up already, and the runtime MUST error out if the config
+  // specifies anything else related to it. For the mount namespace that is all of the rootfs work.
+  Result<> joined_mount_namespace(const Linux& l) {
+    if (!has(NamespaceType::mount) || creates(NamespaceType::mount)) return {};
+    const std::string why = "must not be set when joining a mount namespace (linux.namespaces: path " +
+                            quote(ns_[static_cast<size_t>(NamespaceType::mount)].path) + "), which is set up already";
+    if (!c_.mounts.empty()) return bad("mounts", why);
+    if (c_.root->readonly) return bad("root.readonly", why);
+    if (!l.masked_paths.empty()) return bad("linux.maskedPaths", why);
+    if (!l.readonly_paths.empty()) return bad("linux.readonlyPaths", why);
+    if (!l.devices.empty()) return bad("linux.devices", why);
+    if (!l.rootfs_propagation.empty()) return bad("linux.rootfsPropagation", why);
+    if (!l.mount_label.empty()) return bad("linux.mountLabel", why);
     return {};
   }
 

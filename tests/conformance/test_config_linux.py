@@ -224,14 +224,14 @@ def test_seccomp_names_not_empty(orun, bundle, test_mark):
     assert nothing_left(orun, r.cid, bundle, test_mark) == []
 
 
-@pytest.mark.xfail(strict=True, reason="orun follows runc 1.1.5, which ignores errnoRet on actions that take "
-                                       "no errno (see docs/compatibility.md, spec differences)")
 def test_seccomp_errno_ret_on_action_without_errno_error(orun, bundle, test_mark):
-    """errnoRet: When the action doesn't support an errno, the runtime MUST print and error and fail."""
+    """errnoRet: When the action doesn't support an errno, the runtime MUST print and error and fail.
+    (runc 1.1.5 ignores it; see docs/compatibility.md, spec differences.)"""
     bundle.config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
         {"names": ["acct"], "action": "SCMP_ACT_KILL", "errnoRet": 1}]}
     r = orun.create(bundle)
-    assert r.returncode != 0 and "errnoRet" in r.stderr, r.stderr
+    assert r.returncode != 0 and "linux.seccomp.syscalls[0].errnoRet" in r.stderr, r.stderr
+    assert nothing_left(orun, r.cid, bundle, test_mark) == []
 
 
 def test_seccomp_listener_metadata_needs_path(orun, bundle, test_mark):
@@ -246,10 +246,7 @@ def test_seccomp_listener_metadata_needs_path(orun, bundle, test_mark):
 
 @pytest.mark.parametrize("mode,tag", [
     ("shared", "shared:"),
-    pytest.param("slave", "master:", marks=pytest.mark.xfail(
-        strict=True, reason="the container's / shows no master: although the rootfs sits on a shared mount "
-                            "(runc 1.1.5 shows the same); the rootfs self-bind in prepare_rootfs loses the "
-                            "slave link, not investigated yet")),
+    ("slave", "master:"),
     ("private", None)])
 def test_rootfs_propagation(orun, bundle, mode, tag):
     """rootfsPropagation (string, OPTIONAL) sets the rootfs's mount propagation. Its value is either

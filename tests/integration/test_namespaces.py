@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from helpers_ctr import facts, host_ns, sh, user_namespace
+from helpers_ctr import facts, host_ns, make_traversable, sh, user_namespace
 from orun import need
 
 # linux.namespaces type -> name under /proc/PID/ns
@@ -101,6 +101,74 @@ def test_join_network_namespace_of_unshare_holder(orun, bundle):
     finally:
         holder.kill()
         holder.wait()
+
+
+def start_holder(orun, bundle, marker):
+    """A created container that sleeps, with `marker` as a file at the root of its rootfs; its pid."""
+    with open(os.path.join(bundle.rootfs, marker), "w") as f:
+        f.write(marker)
+    bundle.set_args("sleep", "600")
+    r = orun.create(bundle)
+    assert r.returncode == 0, r.stderr
+    return orun.state_json(r.cid)["pid"]
+
+
+def test_join_mount_namespace_of_another_container(orun, make_bundle):
+    """A joined mount namespace is used as it is: the second container's root is the first one's
+    (its marker file is there, the second bundle's is not), and nothing is mounted into it."""
+    first = make_bundle("first")
+    pid1 = start_holder(orun, first, "first-marker")
+    mounts_before = open(f"/proc/{pid1}/mountinfo").read()
+
+    second = make_bundle("second")
+    with open(os.path.join(second.rootfs, "second-marker"), "w") as f:
+        f.write("second")
+    second.config["mounts"] = []
+    second.config["linux"]["maskedPaths"] = []
+    second.config["linux"]["readonlyPaths"] = []
+    second.config["root"]["readonly"] = False
+    # The pid namespace too: the first one's /proc shows only its own processes.
+    set_namespaces(second, pid=f"/proc/{pid1}/ns/pid", mount=f"/proc/{pid1}/ns/mnt")
+    second.config.pop("hostname", None)
+    inside = facts(sh(orun, second, "echo mnt=$(readlink /proc/self/ns/mnt); echo first=$(cat /first-marker);"
+                                    " echo second=$(ls /second-marker 2>&1 >/dev/null | grep -c 'No such')").stdout)
+    assert inside["mnt"] == host_ns("mnt", pid1)
+    assert inside["first"] == "first-marker"
+    assert inside["second"] == "1"
+    assert open(f"/proc/{pid1}/mountinfo").read() == mounts_before
+
+
+def test_joining_a_mount_namespace_with_mounts_is_an_error(orun, make_bundle):
+    pid1 = start_holder(orun, make_bundle("first"), "m")
+    second = make_bundle("second")
+    set_namespaces(second, "pid", mount=f"/proc/{pid1}/ns/mnt")
+    second.config.pop("hostname", None)
+    r = sh(orun, second, "true", rc=None)
+    assert r.returncode != 0
+    assert "mounts: must not be set when joining a mount namespace" in r.stderr, r.stderr
+
+
+def test_join_user_cgroup_and_time_namespaces_of_another_container(orun, make_bundle):
+    """The second container enters the first one's user namespace (its mappings with it), cgroup
+    namespace and time namespace (its boottime offset with it)."""
+    need(time_ns_supported(), "time namespaces (Linux 5.6)")
+    first = make_bundle("first")
+    set_namespaces(first, "pid", "mount", "ipc", "uts", "cgroup", "time")
+    user_namespace(first, host_id=200000, size=65536)
+    first.config["linux"]["timeOffsets"] = {"boottime": {"secs": 86400 * 365, "nanosecs": 0}}
+    pid1 = start_holder(orun, first, "m")
+
+    second = make_bundle("second")
+    make_traversable(second.rootfs)
+    second.config.pop("hostname", None)
+    set_namespaces(second, "pid", "mount", "ipc", user=f"/proc/{pid1}/ns/user", cgroup=f"/proc/{pid1}/ns/cgroup",
+                   time=f"/proc/{pid1}/ns/time")
+    r = sh(orun, second, PRINT_NS + "; echo uid_map=$(cat /proc/self/uid_map); echo up=$(cut -d. -f1 /proc/uptime)")
+    inside = facts(r.stdout)
+    for n in ["user", "cgroup", "time"]:
+        assert inside[n] == host_ns(n, pid1), n
+    assert inside["uid_map"].split() == ["0", "200000", "65536"]
+    assert int(inside["up"]) >= 86400 * 365
 
 
 def test_join_namespace_of_wrong_type_is_an_error(orun, bundle):

@@ -612,3 +612,15 @@ def test_lsm_requested_but_disabled(orun, bundle, field, value, lsm):
     r = orun.run(bundle)
     assert_one_line_error(r, f"process.{field}")
     assert_nothing_created(orun, r.cid)
+
+
+def test_mount_label_without_selinux(orun, bundle):
+    """linux.mountLabel (SELinux context= on the container's own file systems) on a host without
+    SELinux is a clear error too, with nothing left behind."""
+    if _lsm_enabled("selinux"):
+        pytest.skip("selinux is enabled on this host")
+    bundle.config["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0"
+    bundle.set_args("true")
+    r = orun.create(bundle)
+    assert_one_line_error(r, "linux.mountLabel")
+    assert_nothing_created(orun, r.cid)
