@@ -11,10 +11,11 @@ void add_exec(CLI::App& app, Cli& cli) {
   sub->add_flag("-t,--tty", opt.tty, "allocate a pseudo-terminal");
   sub->add_option("--console-socket", opt.console_socket, "unix socket that receives the pty master");
   sub->add_option("--cwd", opt.cwd, "working directory in the container");
-  sub->add_option("-e,--env", opt.env, "KEY=VALUE to set (repeatable)");
+  // One value per occurrence, as runc's: a vector option would swallow the id and command after it.
+  sub->add_option("-e,--env", opt.env, "KEY=VALUE to set (repeatable)")->allow_extra_args(false);
   sub->add_option("-u,--user", opt.user, "uid[:gid]");
-  sub->add_option("-g,--additional-gids", opt.additional_gids, "additional gid (repeatable)");
-  sub->add_option("-c,--cap", opt.caps, "add a capability (repeatable)");
+  sub->add_option("-g,--additional-gids", opt.additional_gids, "additional gid (repeatable)")->allow_extra_args(false);
+  sub->add_option("-c,--cap", opt.caps, "add a capability (repeatable)")->allow_extra_args(false);
   sub->add_flag("--no-new-privs", opt.no_new_privs, "set no_new_privs");
   sub->add_option("--apparmor", opt.apparmor, "AppArmor profile");
   sub->add_option("--process-label", opt.process_label, "SELinux label");
