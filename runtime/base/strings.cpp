@@ -3,6 +3,7 @@
 #include <charconv>
 #include <climits>
 #include <cstdint>
+#include <cstdio>
 
 namespace orun {
 
@@ -150,6 +151,23 @@ std::string path_join(std::string_view root, std::string_view rel) {
   while (r.size() > 1 && r.back() == '/') r.pop_back();
   if (inner == "/") return r;
   return r == "/" ? inner : r + inner;
+}
+
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
 }
 
 }  // namespace orun

@@ -26,5 +26,8 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view s);
 std::string path_join(std::string_view root, std::string_view rel);
 // Collapse "//", "." and ".." lexically; result is absolute when input is.
 std::string clean_path(std::string_view path);
+// A string as a double-quoted, escaped literal for error messages: bytes
+// outside printable ASCII become \xNN, so messages stay one clean line.
+std::string quote(std::string_view s);
 
 }  // namespace orun

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "base/result.hpp"
+#include "base/strings.hpp"
 #include "spec/config.hpp"
 
 namespace orun::spec {
@@ -22,8 +23,6 @@ namespace orun::spec {
 // Parse a process object on its own (`orun exec --process`), paths rooted at it.
 [[nodiscard]] Result<Process> parse_process(std::string_view json);
 
-// A string as a double-quoted, escaped literal for error messages: bytes
-// outside printable ASCII become \xNN, so messages stay one clean line.
-std::string quote(std::string_view s);
+using orun::quote;  // base/strings.hpp
 
 }  // namespace orun::spec
