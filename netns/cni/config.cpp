@@ -173,12 +173,14 @@ CniResult<Command> parse_command(const std::string& s) {
   if (s == "DEL") return Command::Del;
   if (s == "CHECK") return Command::Check;
   if (s == "VERSION") return Command::Version;
+  if (s == "GC") return Command::Gc;
   return std::unexpected(CniError{kInvalidEnv, "CNI_COMMAND: unknown command " + quote(s), ""});
 }
 
 CniResult<> parse_network(const json& doc, Request& req) {
   TRY(known_keys(doc, "", {"cniVersion", "name", "type", "bridge", "mtu", "isGateway", "isDefaultGateway", "ipMasq",
-                           "hairpinMode", "dataDir", "ipam", "runtimeConfig", "capabilities", "args", "prevResult", "dns"}));
+                           "hairpinMode", "dataDir", "ipam", "runtimeConfig", "capabilities", "args", "prevResult", "dns",
+                           "cni.dev/valid-attachments"}));
   auto& net = req.net;
   if (!TRY(get_string(doc, "name", "name", net.name))) return bad("name", "missing");
   if (!netns::valid_name(net.name)) return bad("name", quote(net.name) + ": letters, digits, '_', '-' and '.' only");
@@ -226,6 +228,7 @@ CniResult<Request> parse_request(const std::map<std::string, std::string>& env, 
     return bad("cniVersion", "CHECK needs 0.4.0 or later", kIncompatibleVersion);
 
   TRY(parse_network(doc, req));
+  if (req.command == Command::Gc) return req;
   auto& c = req.container;
   c.id = TRY(env_get(env, "CNI_CONTAINERID", true));
   if (!netns::valid_name(c.id))

@@ -33,7 +33,8 @@ struct CniError {
 template <typename T = void>
 using CniResult = std::expected<T, CniError>;
 
-enum class Command { Add, Del, Check, Version };
+// GC is CNI 1.1's: drop attachments whose network namespace is gone.
+enum class Command { Add, Del, Check, Version, Gc };
 
 struct Request {
   Command command = Command::Version;

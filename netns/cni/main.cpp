@@ -67,6 +67,7 @@ int main() {
     case Command::Add: out = cmd_add(*req); break;
     case Command::Del: out = cmd_del(*req); break;
     case Command::Check: out = cmd_check(*req); break;
+    case Command::Gc: out = cmd_gc(*req); break;
   }
   if (!out) return error(req->cni_version, out.error());
   return reply(*out);

@@ -1,0 +1,59 @@
+"""Traffic through what orch-cni sets up: container to container on the bridge, out through
+masquerade, and in through published ports (from outside, from another container, from the
+host's 127.0.0.1)."""
+from lab import OUTSIDE_HOST, OUTSIDE_PEER
+
+GW4 = "10.123.0.1"
+
+
+def test_two_containers_on_one_bridge_reach_each_other(lab):
+    c1, c2 = lab.container(), lab.container()
+    a1 = lab.add("c1", c1)["ips"][0]["address"].split("/")[0]
+    a2 = lab.add("c2", c2)["ips"]
+    lab.server(c2, 7000)
+    # No translation between containers: the server sees c1's own address, over IPv4 and IPv6.
+    assert lab.connect(c1, a2[0]["address"].split("/")[0], 7000) == a1
+    assert lab.connect(c1, a2[1]["address"].split("/")[0], 7000) == "fd12:3::2"
+    for cid, ns in (("c1", c1), ("c2", c2)):
+        assert lab.cni("DEL", cid, ns).returncode == 0
+    assert lab.leftovers() == {}
+
+
+def test_outbound_traffic_is_masqueraded(lab):
+    outside = lab.make_outside()
+    lab.server(outside, 7001)
+    c = lab.container()
+    lab.add("c1", c)
+    # "outside" has no route to 10.123.0.0/24: only masquerade lets the reply come back, and the
+    # server sees the host's address.
+    assert lab.connect(c, OUTSIDE_PEER, 7001) == OUTSIDE_HOST
+    assert lab.cni("DEL", "c1", c).returncode == 0
+    assert "error" in lab.connect(lab.host, OUTSIDE_PEER, 7002)  # nothing listens: the client does fail
+    assert lab.leftovers() == {}
+
+
+def test_published_ports_reach_the_container(lab):
+    outside = lab.make_outside()
+    c1, c2 = lab.container(), lab.container()
+    ports = [{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"},
+             {"hostPort": 5353, "containerPort": 53, "protocol": "udp", "hostIP": OUTSIDE_HOST}]
+    cfg = lab.config(runtimeConfig={"portMappings": ports})
+    lab.add("c1", c1, config=cfg)
+    lab.add("c2", c2)
+    lab.server(c1, 80)
+    lab.server(c1, 53, "udp")
+    # From outside, to the host's address: DNAT only, the container sees the real client.
+    assert lab.connect(outside, OUTSIDE_HOST, 8080) == OUTSIDE_PEER
+    assert lab.connect(outside, OUTSIDE_HOST, 5353, "udp") == OUTSIDE_PEER
+    # From another container on the bridge, to a host address: hairpin, masqueraded to the gateway
+    # so that the reply comes back through the host.
+    assert lab.connect(c2, GW4, 8080) == GW4
+    assert lab.connect(c2, OUTSIDE_HOST, 8080) == GW4
+    # From the host itself, on 127.0.0.1 (output chain DNAT, route_localnet on the bridge).
+    assert lab.connect(lab.host, "127.0.0.1", 8080) == GW4
+    # The container reaches itself through its published port (hairpin mode on its bridge port).
+    assert lab.connect(c1, OUTSIDE_HOST, 8080) == GW4
+    assert lab.cni("DEL", "c1", c1, config=cfg).returncode == 0
+    assert "error" in lab.connect(outside, OUTSIDE_HOST, 8080)
+    assert lab.cni("DEL", "c2", c2).returncode == 0
+    assert lab.leftovers() == {}
