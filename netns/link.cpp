@@ -11,13 +11,6 @@ namespace orch::netns {
 using orun::fail;
 using orun::quote;
 
-bool valid_ifname(const std::string& name) {
-  if (name.empty() || name.size() >= IFNAMSIZ || name == "." || name == "..") return false;
-  for (unsigned char c : name)
-    if (c <= ' ' || c >= 0x7f || c == '/' || c == ':') return false;
-  return true;
-}
-
 Result<Link> find_link(nl_sock* sk, const std::string& name) {
   if (!valid_ifname(name)) return fail("invalid interface name " + quote(name));
   rtnl_link* l = nullptr;

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "names.hpp"
 #include "nl.hpp"
 
 namespace orch::netns {
@@ -34,7 +35,5 @@ struct VethSpec {
 // Delete the link; false when it did not exist.
 [[nodiscard]] Result<bool> delete_link(nl_sock* sk, const std::string& name);
 [[nodiscard]] Result<std::string> mac_of(nl_sock* sk, const std::string& name);
-
-bool valid_ifname(const std::string& name);
 
 }  // namespace orch::netns

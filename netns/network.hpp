@@ -12,6 +12,7 @@
 
 #include "attach.hpp"
 #include "ipam.hpp"
+#include "names.hpp"
 #include "nat.hpp"
 
 namespace orch::netns {
@@ -42,9 +43,6 @@ struct AddResult {
   std::vector<Ip> gateways;                      // per address, same order; empty without is_gateway
 };
 
-bool valid_name(const std::string& s);          // network names and container ids
-// The host end's name: "veth" + 11 hex digits of a hash of (network, id, ifname).
-std::string host_veth_name(const std::string& network, const std::string& id, const std::string& ifname);
 
 [[nodiscard]] Result<AddResult> net_add(const NetworkConfig& cfg, const ContainerRef& c);
 [[nodiscard]] Result<> net_del(const NetworkConfig& cfg, const ContainerRef& c);

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/strings.hpp"
-#include "link.hpp"
+#include "names.hpp"
 
 namespace orch::cni {
 
