@@ -42,7 +42,8 @@ Result<NlSock> nl_open() {
 
 Result<Fd> open_netns(const std::string& path) {
   if (path.empty() || path[0] != '/') return fail("network namespace path " + orun::quote(path) + " is not absolute");
-  Fd fd = TRYC(orun::open_fd(path, O_RDONLY | O_CLOEXEC), "network namespace " + orun::quote(path));
+  // O_NONBLOCK: a FIFO given as the path must not hang the plugin in open().
+  Fd fd = TRYC(orun::open_fd(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY), "network namespace " + orun::quote(path));
   int type = ioctl(fd.get(), NS_GET_NSTYPE);
   if (type != CLONE_NEWNET) return fail(orun::quote(path) + " is not a network namespace", EINVAL);
   return fd;

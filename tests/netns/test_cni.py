@@ -71,6 +71,14 @@ def test_bad_environment_names_the_variable_and_creates_nothing(lab, env, code, 
     assert lab.leftovers(c) == {}
 
 
+def test_a_fifo_as_netns_is_refused_without_hanging(lab, tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    r = lab.cni("ADD", "c1", None, env={"CNI_NETNS": str(fifo)})
+    assert r.returncode == 1 and r.json["code"] == 4 and "not a network namespace" in r.json["msg"], r.json
+    assert lab.leftovers() == {}
+
+
 BAD_CONFIGS = [
     ("not json", None, 6, "stdin"),
     ("[1]", None, 6, "stdin"),
