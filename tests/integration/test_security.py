@@ -366,19 +366,22 @@ def test_cwd_through_leaked_fd_cve_2024_21626(orun, bundle, tmp_path):
 
 
 def test_runtime_binary_not_reachable_cve_2019_5736(orun, bundle, orun_bin, tmp_path):
-    """While the container is being set up, its init is a sealed memfd copy of orun, not the host
-    file; a process in the container that grabs /proc/1/exe then writes to it after the runtime
-    left cannot change the host binary; nor can a "#!/proc/self/exe" entrypoint."""
+    """While the container is being set up, its init runs orun from a read-only, detached clone of
+    the binary's mount (or, where mounts cannot be cloned, a sealed memfd copy), not from the host
+    file's own mount; a process in the container that grabs /proc/1/exe then writes to it after
+    the runtime left cannot change the host binary; nor can a "#!/proc/self/exe" entrypoint."""
     with open(orun_bin, "rb") as f:
         before = hashlib.sha256(f.read()).hexdigest()
 
-    # 1. during `create`, /proc/<init>/exe is the memfd
+    # 1. during `create`, /proc/<init>/exe is the read-only clone (its path is "/": the clone's
+    # root is the file itself and it is attached nowhere) or the memfd
     bundle.set_args("true")
     r = orun.create(bundle)
     assert r.returncode == 0, r.stderr
     pid = orun.state_json(r.cid)["pid"]
     exe = os.readlink(f"/proc/{pid}/exe")
-    assert exe.startswith("/memfd:") and exe != os.path.realpath(orun_bin), exe
+    assert exe != os.path.realpath(orun_bin), exe
+    assert exe.startswith("/memfd:") or os.statvfs(f"/proc/{pid}/exe").f_flag & os.ST_RDONLY, exe
     assert orun.delete(r.cid, force=True).returncode == 0
 
     # 2. a startContainer hook (in the container, while the init is still orun) keeps an fd on
@@ -394,8 +397,9 @@ def test_runtime_binary_not_reachable_cve_2019_5736(orun, bundle, orun_bin, tmp_
         "path": "/bin/sh", "env": ["PATH=/bin:/usr/bin:/sbin:/usr/sbin"],
         "args": ["sh", "-c", "exec 3</proc/1/exe; readlink /proc/1/exe > /dev/exe-link; "
                  f"setsid sh -c '{attacker}' </dev/null >/dev/null 2>&1 &"]}]}
-    # create + start: by the time the init execs, no orun process runs that memfd any more, so
-    # a refusal comes from the seals, not from ETXTBSY (the unprotected case would succeed).
+    # create + start: by the time the init execs, no orun process runs that binary any more, so
+    # a refusal comes from the read-only mount (or the seals), not from ETXTBSY (the unprotected
+    # case would succeed).
     bundle.set_args("sh", "-c", 'i=0; while [ ! -e /dev/attack-done ] && [ $i -lt 200 ]; do sleep 0.05; '
                                 'i=$((i+1)); done; echo "link=$(cat /dev/exe-link)"; '
                                 'echo "attack=$(cat /dev/attack)"; echo "why=$(cat /dev/attack-err)"')
@@ -406,11 +410,12 @@ def test_runtime_binary_not_reachable_cve_2019_5736(orun, bundle, orun_bin, tmp_
     assert orun.start(r.cid).returncode == 0
     _wait_stopped(orun, r.cid)
     f = facts(out.read_text())
-    assert f.get("link", "").startswith("/memfd:"), out.read_text()
+    assert f.get("link") and f["link"] != os.path.realpath(orun_bin), out.read_text()
     assert f.get("attack") == "refused", out.read_text()
+    assert "Read-only file system" in f.get("why", "") or "not permitted" in f.get("why", ""), out.read_text()
     orun.delete(r.cid)
 
-    # 3. "#!/proc/self/exe" as the entrypoint runs the runtime's sealed copy, not the host file
+    # 3. "#!/proc/self/exe" as the entrypoint runs the runtime's protected copy, not the host file
     with open(os.path.join(bundle.rootfs, "entry.sh"), "w") as fh:
         fh.write("#!/proc/self/exe\n")
     os.chmod(os.path.join(bundle.rootfs, "entry.sh"), 0o755)
