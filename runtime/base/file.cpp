@@ -56,7 +56,6 @@ Result<> write_file_atomic(const std::string& path, std::string_view data, mode_
   {
     Fd fd = TRY(open_fd(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
     TRYC(write_all(fd.get(), data), tmp);
-    if (::fsync(fd.get()) < 0) return sys_error("fsync " + tmp);
   }
   if (::rename(tmp.c_str(), path.c_str()) < 0) {
     int err = errno;
