@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string_view>
 
 #include "base/log.hpp"
 #include "cli.hpp"
@@ -15,6 +16,39 @@ std::string version_text() {
   const scmp_version* v = seccomp_version();
   return std::string("orun version ") + ORCH_VERSION + "\nspec: 1.2.0\nlibseccomp: " + std::to_string(v->major) + "." +
          std::to_string(v->minor) + "." + std::to_string(v->micro);
+}
+
+using AddVerb = void (*)(CLI::App&, cli::Cli&);
+struct Verb {
+  const char* name;
+  AddVerb add;
+};
+constexpr Verb kVerbs[] = {
+    {"spec", cli::add_spec},   {"create", cli::add_create}, {"start", cli::add_start},
+    {"run", cli::add_run},     {"exec", cli::add_exec},     {"state", cli::add_state},
+    {"kill", cli::add_kill},   {"delete", cli::add_delete}, {"list", cli::add_list},
+    {"features", cli::add_features}, {"update", cli::add_update}, {"pause", cli::add_pause},
+    {"resume", cli::add_resume},     {"ps", cli::add_ps},         {"events", cli::add_events},
+};
+
+// The verb argv names: the first word that is neither a global flag nor the
+// value of a global option. Registering only that subcommand spares the CLI11
+// set-up of all the others, which was most of the user-space instructions of
+// an orun exec (two of them per `run`; docs/benchmarks.md). Without a known
+// verb (--help, a typo) every subcommand is registered, for help and errors.
+const Verb* verb_of(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--root" || a == "--log" || a == "--log-format" || a == "--criu" || a == "--rootless") {
+      ++i;
+      continue;
+    }
+    if (a.starts_with("-")) continue;
+    for (const Verb& v : kVerbs)
+      if (a == v.name) return &v;
+    return nullptr;
+  }
+  return nullptr;
 }
 
 // One error line, where engines read it: --log (JSON or text), else stderr.
@@ -43,21 +77,11 @@ int main(int argc, char** argv) {
   app.add_option("--criu", criu, "ignored (no checkpoint support)")->group("");
   app.add_option("--rootless", rootless_unused, "ignored: orun detects rootless operation")->group("");
 
-  cli::add_spec(app, c);
-  cli::add_create(app, c);
-  cli::add_start(app, c);
-  cli::add_run(app, c);
-  cli::add_exec(app, c);
-  cli::add_state(app, c);
-  cli::add_kill(app, c);
-  cli::add_delete(app, c);
-  cli::add_list(app, c);
-  cli::add_features(app, c);
-  cli::add_update(app, c);
-  cli::add_pause(app, c);
-  cli::add_resume(app, c);
-  cli::add_ps(app, c);
-  cli::add_events(app, c);
+  if (const Verb* v = verb_of(argc, argv)) {
+    v->add(app, c);
+  } else {
+    for (const Verb& each : kVerbs) each.add(app, c);
+  }
 
   try {
     app.parse(argc, argv);
