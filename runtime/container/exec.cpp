@@ -7,7 +7,6 @@
 #include "base/child.hpp"
 #include "base/file.hpp"
 #include "base/strings.hpp"
-#include "cgroups/manager.hpp"
 #include "container/container.hpp"
 #include "container/supervise.hpp"
 #include "linux/console.hpp"
@@ -72,12 +71,11 @@ Result<int> exec(const Globals& g, const std::string& id, const ExecOptions& opt
   if (opt.preserve_fds < 0) return fail("--preserve-fds must not be negative");
   Fd lock = TRY(lock_container(g.root, id));
   State st = TRY(load_state(g.root, id));
-  Status status = current_status(g.root, st);
-  if (status != Status::created && status != Status::running)
-    return fail("cannot exec in container \"" + id + "\": it is " + to_string(status), EINVAL);
-  auto cgroup = TRY(cgroups::load_manager(st.cgroup_paths));
-  if (!opt.ignore_paused && TRY(cgroup->frozen()))
+  Status status = live_status(g.root, st);
+  if (status == Status::paused && !opt.ignore_paused)
     return fail("cannot exec in container \"" + id + "\": it is paused (use --ignore-paused)", EINVAL);
+  if (status != Status::created && status != Status::running && status != Status::paused)
+    return fail("cannot exec in container \"" + id + "\": it is " + to_string(status), EINVAL);
   spec::Config cfg = TRY(spec::parse_config(TRY(read_file(state_dir(g.root, id) + "/config.json"))));
   if (!cfg.linux) return fail("linux: missing");
 
