@@ -9,6 +9,7 @@ what it had to clean up; the fixtures fail the session if that list is not empty
 Run as a script to get a shell-ready environment for trying orun by hand:
     /usr/bin/python3 tests/e2e/engines.py podman|containerd DIR
 """
+import copy
 import json
 import os
 import secrets
@@ -25,6 +26,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 from orun import mounts_below  # noqa: E402
 IMAGE = "localhost/busybox:e2e"
+ORCH_CNI = os.path.abspath(os.environ.get("ORCH_CNI") or os.path.join(REPO, "build/netns/orch-cni"))
 VAR_LIB_CONTAINERS = "/var/lib/containers"
 # podman 4.3 as root asks for nofile and nproc limits of 1048576, above this sandbox's hard limits
 # (raising them needs CAP_SYS_RESOURCE): containers get small ones instead.
@@ -39,6 +41,13 @@ def run(argv, timeout=60, check=False, **kw):
     if check and r.returncode != 0:
         raise RuntimeError(f"{shlex.join(argv)} exited {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}")
     return r
+
+
+def cni_plugin_dir(path):
+    """A CNI plugin directory holding only orch-cni (a link to the binary under test)."""
+    os.makedirs(path, exist_ok=True)
+    os.symlink(ORCH_CNI, os.path.join(path, "orch-cni"))
+    return path
 
 
 def rootfs_tar(rootfs, path):
@@ -140,7 +149,10 @@ class Podman:
     def __init__(self, orun, workdir, rootfs):
         self.orun = orun
         self.workdir = workdir
+        self.prefix = []
         self.cgroup_name = f"orun-e2e-podman-{secrets.token_hex(4)}"
+        self.network_dir = os.path.join(workdir, "net")
+        cni_plugin_dir(os.path.join(workdir, "cni-bin"))
         conf = os.path.join(workdir, "containers.conf")
         storage = os.path.join(workdir, "storage.conf")
         os.makedirs(os.path.join(workdir, "tmp"), exist_ok=True)
@@ -185,6 +197,8 @@ volume_path = "{workdir}/storage/volumes"
 orun = ["{orun}"]
 
 [network]
+network_backend = "cni"
+cni_plugin_dirs = ["{workdir}/cni-bin"]
 network_config_dir = "{workdir}/net"
 """
 
@@ -194,7 +208,16 @@ network_config_dir = "{workdir}/net"
         # Containers go below a cgroup of this instance instead of the shared /libpod_parent.
         if args and args[0] in ("run", "create"):
             args.insert(1, f"--cgroup-parent=/{self.cgroup_name}")
-        return self.argv + args
+        return self.prefix + self.argv + args
+
+    def in_netns(self, netns):
+        """This instance with its commands run in the network namespace at path `netns` (nsenter
+        --net), where podman then runs the CNI plugin: the bridge, host veths, nft tables and the
+        sockets holding published ports are made there. Mounts stay the host's, so the namespace
+        files podman mounts under /run/netns outlive the command that made them."""
+        other = copy.copy(self)
+        other.prefix = ["nsenter", f"--net={netns}"]
+        return other
 
     def __call__(self, *args, timeout=60, check=False, **kw):
         return run(self.command(*args), timeout=timeout, check=check, env=self.env, **kw)
@@ -229,7 +252,13 @@ class Containerd:
     def __init__(self, orun, workdir, rootfs):
         self.orun = orun
         self.workdir = workdir
+        self.prefix = []
         self.cgroup_name = self.namespace = f"orun-e2e-ctr-{secrets.token_hex(4)}"
+        # What `ctr run --cni` finds at /etc/cni/net.d and /opt (cni/bin) in in_netns().
+        self.network_dir = os.path.join(workdir, "cni", "net.d")
+        self.opt_dir = os.path.join(workdir, "cni", "opt")
+        os.makedirs(self.network_dir)
+        cni_plugin_dir(os.path.join(self.opt_dir, "cni", "bin"))
         self.address = os.path.join(workdir, "containerd.sock")
         config = os.path.join(workdir, "config.toml")
         with open(config, "w") as f:
@@ -256,6 +285,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
   "io.containerd.snapshotter.v1.aufs", "io.containerd.internal.v1.tracing",
   "io.containerd.tracing.processor.v1.otlp"]
 
+# The opt plugin would otherwise create /opt/containerd on the host.
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{workdir}/opt"
+
 [grpc]
   address = "{workdir}/containerd.sock"
 [ttrpc]
@@ -279,9 +312,25 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
         run(["tar", "-C", layout, "-cf", archive, "."], check=True)
         return archive
 
+    def command(self, *args):
+        return self.prefix + ["ctr", "--address", self.address, "--namespace", self.namespace, *args]
+
     def __call__(self, *args, timeout=60, check=False, **kw):
-        return run(["ctr", "--address", self.address, "--namespace", self.namespace, *args],
-                   timeout=timeout, check=check, **kw)
+        return run(self.command(*args), timeout=timeout, check=check, **kw)
+
+    # ctr 1.6 has no flag for the CNI directories: `ctr run --cni` reads /etc/cni/net.d and
+    # /opt/cni/bin. A private mount namespace per command puts this instance's directories there.
+    BIND_CNI = 'mount --bind "$1" /etc/cni/net.d && mount --bind "$2" /opt && shift 2 && exec "$@"'
+
+    def in_netns(self, netns):
+        """This instance with its ctr commands run in the network namespace at path `netns`, where
+        `ctr run --cni` runs the CNI plugin (bridge, host veths, nft tables), and in a private mount
+        namespace where /etc/cni/net.d and /opt are this instance's `network_dir` and `opt_dir`.
+        The daemon and the shim stay where they are: the container's namespaces are orun's."""
+        other = copy.copy(self)
+        other.prefix = ["nsenter", f"--net={netns}", "unshare", "--mount", "--propagation", "private",
+                        "sh", "-c", self.BIND_CNI, "sh", self.network_dir, self.opt_dir]
+        return other
 
     def run_args(self, *extra):
         """`ctr run` options that put orun under the runc shim with private state and fifos."""

@@ -64,8 +64,7 @@ def test_exec(containerd):
 def test_kill_reports_the_exit_status(containerd):
     """`ctr task kill` (orun kill ID SIGTERM) reaches the init, whose exit status the foreground
     `ctr run` returns; `kill --all` then stops every process of a second container."""
-    fg = subprocess.Popen(["ctr", "--address", containerd.address, "--namespace", containerd.namespace,
-                           *containerd.run_args("--rm"), IMAGE, "fg", *SERVE],
+    fg = subprocess.Popen(containerd.command(*containerd.run_args("--rm"), IMAGE, "fg", *SERVE),
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: tasks(containerd).get("fg", (0, ""))[1] == "RUNNING", "the task to run")

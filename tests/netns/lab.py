@@ -16,6 +16,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PLUGIN = os.path.abspath(os.environ.get("ORCH_CNI") or os.path.join(REPO, "build/netns/orch-cni"))
 PY = "/usr/bin/python3"
 OUTSIDE_HOST, OUTSIDE_PEER = "198.51.100.1", "198.51.100.2"
+OUTSIDE_HOST6, OUTSIDE_PEER6 = "2001:db8:51::1", "2001:db8:51::2"
 
 # A server that answers each TCP connection or UDP datagram with the peer's address, so a
 # test sees whether (and how) its traffic was translated.
@@ -73,6 +74,7 @@ class Lab:
         self.host = self.netns("h")
         sh("ip", "-n", self.host, "link", "set", "lo", "up")
         self.network = unique("net")
+        self.bridge = "orchbr0"
         self.outside = None
 
     def netns(self, kind):
@@ -85,7 +87,7 @@ class Lab:
         return self.netns("c")
 
     def config(self, **over):
-        c = {"cniVersion": "1.0.0", "name": self.network, "type": "orch-cni", "bridge": "orchbr0",
+        c = {"cniVersion": "1.0.0", "name": self.network, "type": "orch-cni", "bridge": self.bridge,
              "dataDir": self.data_dir, "ipam": {"ranges": [{"subnet": "10.123.0.0/24"}, {"subnet": "fd12:3::/64"}]}}
         c.update(copy.deepcopy(over))
         return c
@@ -125,6 +127,9 @@ class Lab:
         sh("ip", "-n", self.host, "link", "add", a, "type", "veth", "peer", "name", b, "netns", self.outside)
         sh("ip", "-n", self.host, "addr", "add", OUTSIDE_HOST + "/24", "dev", a)
         sh("ip", "-n", self.outside, "addr", "add", OUTSIDE_PEER + "/24", "dev", b)
+        # nodad: usable at once, without waiting for duplicate address detection.
+        sh("ip", "-n", self.host, "addr", "add", OUTSIDE_HOST6 + "/64", "dev", a, "nodad")
+        sh("ip", "-n", self.outside, "addr", "add", OUTSIDE_PEER6 + "/64", "dev", b, "nodad")
         for ns, dev in ((self.host, a), (self.outside, b), (self.outside, "lo")):
             sh("ip", "-n", ns, "link", "set", dev, "up")
         return self.outside
@@ -132,7 +137,7 @@ class Lab:
     # ---- what is left ----
     def host_links(self):
         out = json.loads(sh("ip", "-n", self.host, "-j", "link", "show").stdout)
-        return sorted(l["ifname"] for l in out if l["ifname"].startswith("orch") and l["ifname"] != "orchbr0")
+        return sorted(l["ifname"] for l in out if l["ifname"].startswith("orch") and l["ifname"] != self.bridge)
 
     def nft_elements(self):
         r = sh("ip", "netns", "exec", self.host, "nft", "-j", "list", "ruleset")

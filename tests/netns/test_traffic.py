@@ -1,9 +1,9 @@
 """Traffic through what orch-cni sets up: container to container on the bridge, out through
 masquerade, and in through published ports (from outside, from another container, from the
 host's 127.0.0.1)."""
-from lab import OUTSIDE_HOST, OUTSIDE_PEER
+from lab import OUTSIDE_HOST, OUTSIDE_HOST6, OUTSIDE_PEER, OUTSIDE_PEER6
 
-GW4 = "10.123.0.1"
+GW4, GW6 = "10.123.0.1", "fd12:3::1"
 
 
 def test_two_containers_on_one_bridge_reach_each_other(lab):
@@ -55,5 +55,32 @@ def test_published_ports_reach_the_container(lab):
     assert lab.connect(c1, OUTSIDE_HOST, 8080) == GW4
     assert lab.cni("DEL", "c1", c1, config=cfg).returncode == 0
     assert "error" in lab.connect(outside, OUTSIDE_HOST, 8080)
+    assert lab.cni("DEL", "c2", c2).returncode == 0
+    assert lab.leftovers() == {}
+
+
+def test_published_ports_on_an_ipv6_host_address(lab):
+    """The ip6 table's DNAT: tcp and udp to the host's IPv6 address reach the container's IPv6
+    address; one mapping bound to an IPv6 hostIP leaves the host's IPv4 addresses alone."""
+    outside = lab.make_outside()
+    c1, c2 = lab.container(), lab.container()
+    ports = [{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"},
+             {"hostPort": 5353, "containerPort": 53, "protocol": "udp", "hostIP": OUTSIDE_HOST6}]
+    cfg = lab.config(runtimeConfig={"portMappings": ports})
+    lab.add("c1", c1, config=cfg)
+    lab.add("c2", c2)
+    lab.server(c1, 80)
+    lab.server(c1, 53, "udp")
+    # From outside over ip6: DNAT only, the container sees the real client.
+    assert lab.connect(outside, OUTSIDE_HOST6, 8080) == OUTSIDE_PEER6
+    assert lab.connect(outside, OUTSIDE_HOST6, 5353, "udp") == OUTSIDE_PEER6
+    assert "error" in lab.connect(outside, OUTSIDE_HOST, 5353, "udp")  # hostIP: IPv6 address only
+    # From another container to the host's IPv6 address: hairpin, masqueraded to the gateway.
+    assert lab.connect(c2, OUTSIDE_HOST6, 8080) == GW6
+    assert lab.connect(c2, OUTSIDE_HOST6, 5353, "udp") == GW6
+    # From the host itself to its own IPv6 address (output chain DNAT; the source is that address).
+    assert lab.connect(lab.host, OUTSIDE_HOST6, 8080) == OUTSIDE_HOST6
+    assert lab.cni("DEL", "c1", c1, config=cfg).returncode == 0
+    assert "error" in lab.connect(outside, OUTSIDE_HOST6, 8080)
     assert lab.cni("DEL", "c2", c2).returncode == 0
     assert lab.leftovers() == {}
