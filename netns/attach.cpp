@@ -6,13 +6,13 @@
 
 namespace orch::netns {
 
-static Result<> setup_container_side(const AttachSpec& s, const std::vector<Ip>& gws, Attached& out) {
+static Result<> setup_container_side(const AttachSpec& s, Attached& out) {
   NlSock sk = TRYC(nl_open_in(s.netns_fd), "container namespace");
   TRY(set_up(sk.get(), TRY(ifindex_of(sk.get(), "lo"))));
   int idx = TRY(ifindex_of(sk.get(), s.ifname));
   for (const Cidr& a : s.addresses) TRY(add_address(sk.get(), idx, a, true));
   TRY(set_up(sk.get(), idx));
-  for (const Ip& gw : gws) TRY(add_default_route(sk.get(), idx, gw));
+  for (const Ip& gw : s.routes) TRY(add_default_route(sk.get(), idx, gw));
   out.container_mac = TRY(mac_of(sk.get(), s.ifname));
   return {};
 }
@@ -34,9 +34,7 @@ static Result<Attached> attach_steps(nl_sock* sk, const AttachSpec& s) {
   TRY(set_up(sk, host));
   out.host_mac = TRY(mac_of(sk, s.host_veth));
 
-  std::vector<Ip> gws;
-  for (const Cidr& g : s.gateways) gws.push_back(g.ip);
-  TRY(setup_container_side(s, gws, out));
+  TRY(setup_container_side(s, out));
   return out;
 }
 

@@ -21,6 +21,7 @@ struct AttachSpec {
   std::vector<Cidr> addresses;     // container addresses, prefix = the subnet's
   std::optional<std::string> mac;  // container end's MAC
   bool hairpin = true;
+  std::vector<Ip> routes;          // default routes in the container, via these gateways
 };
 
 struct Attached {

@@ -1,6 +1,7 @@
 #include "ipam.hpp"
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -72,13 +73,50 @@ Result<Ip> field_ip(const std::optional<Ip>& v, const Range& r, const std::strin
 
 Ip gateway_of(const Range& r) { return *r.gateway; }
 
+const Range* range_of(const IpamConfig& cfg, const Ip& ip) {
+  for (const Range& r : cfg.ranges)
+    if (contains(r.subnet, ip)) return &r;
+  return nullptr;
+}
+
+namespace {
+
+std::string field_of(const Range& r) {
+  std::string p = "ranges[" + std::to_string(r.set) + "]";
+  return r.index < 0 ? p : p + "[" + std::to_string(r.index) + "]";
+}
+
+bool overlap(const Cidr& a, const Cidr& b) { return contains(a, b.ip) || contains(b, a.ip); }
+
+// The next free address of `r` after the last one it handed out (wrapping once, so that a freed
+// address is not reused at once); records it as the range's last.
+std::optional<Ip> next_free(Db& db, const std::set<Ip>& taken, const Range& r) {
+  auto last = std::find_if(db.last.begin(), db.last.end(),
+                           [&](const Ip& ip) { return ip.family == r.start->family && ip >= *r.start && ip <= *r.end; });
+  Ip from = (last != db.last.end() && *last < *r.end) ? Ip{r.start->family, last->v + 1} : *r.start;
+  for (Ip ip = from;;) {
+    if (!taken.count(ip)) {
+      if (last != db.last.end()) *last = ip; else db.last.push_back(ip);
+      return ip;
+    }
+    ip = ip == *r.end ? *r.start : Ip{ip.family, ip.v + 1};
+    if (ip == from) return std::nullopt;
+  }
+}
+
+}  // namespace
+
 Result<IpamConfig> resolve(IpamConfig cfg) {
   if (cfg.ranges.empty()) return fail("ranges: at least one range is needed");
+  std::map<unsigned, int> set_family;
   std::set<int> families;
   for (size_t i = 0; i < cfg.ranges.size(); ++i) {
     Range& r = cfg.ranges[i];
-    std::string p = "ranges[" + std::to_string(i) + "]";
-    if (!families.insert(r.subnet.ip.family).second) return fail(p + ".subnet: only one range per address family");
+    std::string p = field_of(r);
+    int family = r.subnet.ip.family;
+    auto [set, fresh] = set_family.emplace(r.set, family);
+    if (fresh && !families.insert(family).second) return fail(p + ".subnet: only one range set per address family");
+    if (!fresh && set->second != family) return fail(p + ".subnet: not of the address family of its set");
     int host_bits = r.subnet.ip.bits() - r.subnet.prefix;
     if (host_bits < 2) return fail(p + ".subnet: " + to_string(r.subnet) + " has no room for a gateway and a container");
     if (r.subnet.ip != network_of(r.subnet))
@@ -93,6 +131,15 @@ Result<IpamConfig> resolve(IpamConfig cfg) {
     if (*r.start > *r.end) return fail(p + ".rangeStart: after rangeEnd");
     if (r.start->v == net.v) return fail(p + ".rangeStart: the network address cannot be handed out");
     if (net.family == AF_INET && r.end->v == last.v) return fail(p + ".rangeEnd: the broadcast address cannot be handed out");
+    // Ranges of a set share a subnet or lie in disjoint ones (an address's prefix must be
+    // unambiguous), and never hand out the same address.
+    for (size_t j = 0; j < i; ++j) {
+      const Range& o = cfg.ranges[j];
+      if (o.set != r.set) continue;
+      if (o.subnet != r.subnet && overlap(o.subnet, r.subnet))
+        return fail(p + ".subnet: " + to_string(r.subnet) + " overlaps " + field_of(o) + "'s " + to_string(o.subnet));
+      if (*r.start <= *o.end && *o.start <= *r.end) return fail(p + ": its addresses overlap those of " + field_of(o));
+    }
   }
   return cfg;
 }
@@ -103,32 +150,29 @@ Result<std::vector<Cidr>> allocate(const NetworkLock& lock, const IpamConfig& cf
   std::vector<Cidr> out;
   std::set<Ip> taken(cfg.reserved.begin(), cfg.reserved.end());
   for (const Lease& le : db.leases) taken.insert(le.ip);
-  for (const Range& r : cfg.ranges) {
-    taken.insert(*r.gateway);
-    auto mine = std::find_if(db.leases.begin(), db.leases.end(), [&](const Lease& le) {
-      return le.id == id && le.ifname == ifname && contains(r.subnet, le.ip);
-    });
+  for (const Range& r : cfg.ranges) taken.insert(*r.gateway);
+  for (size_t first = 0, end = 0; first < cfg.ranges.size(); first = end) {
+    // [first, end): one range set
+    for (end = first; end < cfg.ranges.size() && cfg.ranges[end].set == cfg.ranges[first].set;) ++end;
+    auto in_set = [&](const Ip& ip) -> const Range* {
+      for (size_t k = first; k < end; ++k)
+        if (contains(cfg.ranges[k].subnet, ip)) return &cfg.ranges[k];
+      return nullptr;
+    };
+    auto mine = std::find_if(db.leases.begin(), db.leases.end(),
+                             [&](const Lease& le) { return le.id == id && le.ifname == ifname && in_set(le.ip); });
     if (mine != db.leases.end()) {
-      out.push_back(Cidr{mine->ip, r.subnet.prefix});
+      out.push_back(Cidr{mine->ip, in_set(mine->ip)->subnet.prefix});
       continue;
     }
-    auto last = std::find_if(db.last.begin(), db.last.end(), [&](const Ip& ip) { return contains(r.subnet, ip); });
-    // Continue after the last handed-out address, wrapping once, so a freed address is not reused at once.
-    Ip from = (last != db.last.end() && *last >= *r.start && *last < *r.end) ? Ip{r.start->family, last->v + 1} : *r.start;
-    std::optional<Ip> got;
-    for (Ip ip = from;;) {
-      if (!taken.count(ip)) {
-        got = ip;
-        break;
-      }
-      ip = ip == *r.end ? *r.start : Ip{ip.family, ip.v + 1};
-      if (ip == from) break;
-    }
-    if (!got) return fail("no free address in " + to_string(r.subnet), ENOSPC);
-    db.leases.push_back(Lease{*got, id, ifname, netns});
-    taken.insert(*got);
-    if (last != db.last.end()) *last = *got; else db.last.push_back(*got);
-    out.push_back(Cidr{*got, r.subnet.prefix});
+    std::optional<Cidr> got;
+    for (size_t k = first; k < end && !got; ++k)
+      if (auto ip = next_free(db, taken, cfg.ranges[k])) got = Cidr{*ip, cfg.ranges[k].subnet.prefix};
+    if (!got) return fail("no free address in " + field_of(cfg.ranges[first]) + " (" + to_string(cfg.ranges[first].subnet) +
+                              (end - first > 1 ? " and the rest of its set)" : ")"), ENOSPC);
+    db.leases.push_back(Lease{got->ip, id, ifname, netns});
+    taken.insert(got->ip);
+    out.push_back(*got);
   }
   TRYC(save(lock, db), "saving leases");
   return out;

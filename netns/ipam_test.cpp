@@ -23,7 +23,7 @@ struct TempDir {
 };
 
 IpamConfig config(const char* subnet, const char* start = nullptr, const char* end = nullptr) {
-  Range r{*parse_cidr(subnet), {}, {}, {}};
+  Range r{*parse_cidr(subnet), {}, {}, {}, 0, -1};
   if (start) r.start = *parse_ip(start);
   if (end) r.end = *parse_ip(end);
   return *resolve(IpamConfig{{r}, {}});
@@ -37,7 +37,7 @@ TEST_CASE("resolve fills defaults and names the bad field") {
   CHECK(to_string(*c.ranges[0].start) == "10.1.0.1");
   CHECK(to_string(*c.ranges[0].end) == "10.1.0.254");
   auto bad = [](const char* subnet, const char* start, const char* end, const char* gw) {
-    Range r{*parse_cidr(subnet), {}, {}, {}};
+    Range r{*parse_cidr(subnet), {}, {}, {}, 0, -1};
     if (start) r.start = *parse_ip(start);
     if (end) r.end = *parse_ip(end);
     if (gw) r.gateway = *parse_ip(gw);
@@ -83,6 +83,40 @@ TEST_CASE("allocation skips gateway and reserved, exhausts, releases and collect
   REQUIRE(dropped->size() == 1);
   CHECK((*dropped)[0].id == "c0");
   CHECK(leases(*lock)->size() == 3);
+}
+
+TEST_CASE("a range set hands out from its next range when the first is full") {
+  TempDir d;
+  auto lock = lock_network(d.path);
+  REQUIRE(lock);
+  auto range = [](const char* subnet, unsigned set, int index) { return Range{*parse_cidr(subnet), {}, {}, {}, set, index}; };
+  // Set 0: a /30 (one address after its gateway), then a /29; set 1: IPv6.
+  auto c = resolve(IpamConfig{{range("10.8.0.0/30", 0, 0), range("10.8.1.0/29", 0, 1), range("fd08::/64", 1, -1)}, {}});
+  REQUIRE(c);
+  std::vector<std::string> got;
+  for (const char* id : {"a", "b", "c"}) {
+    auto a = allocate(*lock, *c, id, "eth0", "x");
+    REQUIRE(a);
+    REQUIRE(a->size() == 2);
+    got.push_back(to_string((*a)[0]) + " " + to_string((*a)[1]));
+  }
+  CHECK(got == std::vector<std::string>{"10.8.0.2/30 fd08::2/64", "10.8.1.2/29 fd08::3/64", "10.8.1.3/29 fd08::4/64"});
+  CHECK(range_of(*c, *parse_ip("10.8.1.3")) == &c->ranges[1]);
+  CHECK(to_string(*allocate(*lock, *c, "b", "eth0", "x")->begin()) == "10.8.1.2/29");  // its own again
+
+  auto bad = [&](std::vector<Range> rs) {
+    auto res = resolve(IpamConfig{rs, {}});
+    REQUIRE_FALSE(res);
+    return res.error().message;
+  };
+  CHECK(bad({range("10.8.0.0/24", 0, 0), range("fd08::/64", 0, 1)}) == "ranges[0][1].subnet: not of the address family of its set");
+  CHECK(bad({range("10.8.0.0/24", 0, -1), range("10.9.0.0/24", 1, -1)}).starts_with("ranges[1].subnet: only one range set per"));
+  CHECK(bad({range("10.8.0.0/16", 0, 0), range("10.8.1.0/24", 0, 1)}).starts_with("ranges[0][1].subnet: 10.8.1.0/24 overlaps ranges[0][0]"));
+  CHECK(bad({range("10.8.0.0/24", 0, 0), range("10.8.0.0/24", 0, 1)}).starts_with("ranges[0][1]: its addresses overlap"));
+  Range low = range("10.8.0.0/24", 0, 0), high = range("10.8.0.0/24", 0, 1);
+  low.end = *parse_ip("10.8.0.99");
+  high.start = *parse_ip("10.8.0.100");
+  CHECK(resolve(IpamConfig{{low, high}, {}}));  // one subnet split in two ranges
 }
 
 TEST_CASE("a damaged lease file is an error, not a fresh start") {

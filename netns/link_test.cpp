@@ -87,7 +87,8 @@ TEST_CASE("attach builds bridge, veth, addresses and routes; detach removes the 
     auto ns = open_netns(c.path());
     EXPECT(ns, "open_netns: " + ns.error().message);
     AttachSpec s{"tbr0", 1400, {*parse_cidr("10.5.0.1/24"), *parse_cidr("fd05::1/64")}, "tveth0", "eth0", ns->get(),
-                 {*parse_cidr("10.5.0.2/24"), *parse_cidr("fd05::2/64")}, "02:00:00:00:05:02", true};
+                 {*parse_cidr("10.5.0.2/24"), *parse_cidr("fd05::2/64")}, "02:00:00:00:05:02", true,
+                 {*parse_ip("10.5.0.1"), *parse_ip("fd05::1")}};
     auto a = attach(s);
     EXPECT(a, "attach: " + a.error().message);
     EXPECT(a->container_mac == "02:00:00:00:05:02", "mac " + a->container_mac);

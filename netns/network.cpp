@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -71,13 +72,21 @@ Result<AddResult> add_steps(const NetworkConfig& cfg, const NetworkLock& lock, A
   TRY(save_attachment(lock, a));
   crash_point("ipam");
 
-  AttachSpec s{cfg.bridge, cfg.mtu, {}, a.host_veth, c.ifname, netns_fd, a.addresses, c.mac, cfg.hairpin};
-  for (size_t i = 0; i < cfg.ipam.ranges.size(); ++i)
-    if (cfg.is_gateway) {
-      Ip gw = gateway_of(cfg.ipam.ranges[i]);
-      s.gateways.push_back(Cidr{gw, cfg.ipam.ranges[i].subnet.prefix});
-      out.gateways.push_back(gw);
+  AttachSpec s{cfg.bridge, cfg.mtu, {}, a.host_veth, c.ifname, netns_fd, a.addresses, c.mac, cfg.hairpin, {}};
+  if (cfg.is_gateway) {
+    // The bridge holds every range's gateway (containers of any range share it); each address's
+    // default route goes via the gateway of the range it came from.
+    for (const Range& r : cfg.ipam.ranges) {
+      Cidr gw{gateway_of(r), r.subnet.prefix};
+      if (std::find(s.gateways.begin(), s.gateways.end(), gw) == s.gateways.end()) s.gateways.push_back(gw);
     }
+    for (const Cidr& addr : a.addresses) {
+      const Range* r = range_of(cfg.ipam, addr.ip);
+      if (!r) return fail("ipam: " + to_string(addr) + " is in no configured range");
+      s.routes.push_back(gateway_of(*r));
+      out.gateways.push_back(gateway_of(*r));
+    }
+  }
   out.links = TRY(attach(s));
   out.addresses = a.addresses;
   crash_point("attach");
@@ -124,8 +133,7 @@ Result<> net_del(const NetworkConfig& cfg, const ContainerRef& c) {
     a = Attachment{c.id, c.ifname, c.netns, host_veth_name(cfg.name, c.id, c.ifname), "", {}, c.ports, cfg.ip_masq};
     for (const Lease& le : TRY(leases(lock)))
       if (le.id == c.id && le.ifname == c.ifname)
-        for (const Range& r : cfg.ipam.ranges)
-          if (contains(r.subnet, le.ip)) a.addresses.push_back(Cidr{le.ip, r.subnet.prefix});
+        if (const Range* r = range_of(cfg.ipam, le.ip)) a.addresses.push_back(Cidr{le.ip, r->subnet.prefix});
   }
   a.host_veth = host_veth_name(cfg.name, c.id, c.ifname);  // never trust a name from disk for a delete
   return teardown(lock, a);

@@ -63,6 +63,44 @@ CniResult<std::optional<Ip>> get_ip(const json& o, const char* key, const std::s
   return std::optional<Ip>(*ip);
 }
 
+// A resolv.conf word: it ends up in a file that splits on white space and lines.
+bool resolv_word(const std::string& s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (unsigned char c : s)
+    if (c <= ' ' || c == 0x7f) return false;
+  return true;
+}
+
+CniResult<std::vector<std::string>> get_words(const json& o, const char* key, const std::string& field) {
+  std::vector<std::string> out;
+  auto it = o.find(key);
+  if (it == o.end()) return out;
+  if (!it->is_array()) return bad(field, "expected an array of strings");
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& w = (*it)[i];
+    std::string f = field + "[" + std::to_string(i) + "]";
+    if (!w.is_string()) return bad(f, "expected a string");
+    if (!resolv_word(w.get<std::string>())) return bad(f, quote(w.get<std::string>()) + ": expected one word, no spaces or control characters");
+    out.push_back(w.get<std::string>());
+  }
+  return out;
+}
+
+CniResult<Dns> parse_dns(const json& o) {
+  if (!o.is_object()) return bad("dns", "expected an object");
+  TRY(known_keys(o, "dns", {"nameservers", "domain", "search", "options"}));
+  Dns d;
+  d.nameservers = TRY(get_words(o, "nameservers", "dns.nameservers"));
+  for (size_t i = 0; i < d.nameservers.size(); ++i)
+    if (!netns::parse_ip(d.nameservers[i]))
+      return bad("dns.nameservers[" + std::to_string(i) + "]", quote(d.nameservers[i]) + " is not an IP address");
+  if (TRY(get_string(o, "domain", "dns.domain", d.domain)) && !resolv_word(d.domain))
+    return bad("dns.domain", quote(d.domain) + ": expected one word, no spaces or control characters");
+  d.search = TRY(get_words(o, "search", "dns.search"));
+  d.options = TRY(get_words(o, "options", "dns.options"));
+  return d;
+}
+
 CniResult<netns::Range> parse_range(const json& r, const std::string& p) {
   if (!r.is_object()) return bad(p, "expected an object");
   TRY(known_keys(r, p, {"subnet", "rangeStart", "rangeEnd", "gateway"}));
@@ -71,7 +109,7 @@ CniResult<netns::Range> parse_range(const json& r, const std::string& p) {
   auto c = netns::parse_cidr(subnet);
   if (!c) return bad(p + ".subnet", quote(subnet) + " is not an address/prefix");
   netns::Range out{*c, TRY(get_ip(r, "rangeStart", p + ".rangeStart")), TRY(get_ip(r, "rangeEnd", p + ".rangeEnd")),
-                   TRY(get_ip(r, "gateway", p + ".gateway"))};
+                   TRY(get_ip(r, "gateway", p + ".gateway")), 0, -1};
   using Field = std::pair<std::optional<Ip>, const char*>;
   for (const Field& f : {Field{out.start, "rangeStart"}, Field{out.end, "rangeEnd"}, Field{out.gateway, "gateway"}})
     if (f.first && f.first->family != c->ip.family) return bad(p + "." + f.second, "not of the subnet's address family");
@@ -90,12 +128,20 @@ CniResult<netns::IpamConfig> parse_ipam(const json& o) {
   for (size_t i = 0; i < rs->size(); ++i) {
     std::string p = "ipam.ranges[" + std::to_string(i) + "]";
     const json& r = (*rs)[i];
-    // host-local's form, a list of range sets, is accepted with one range per set.
+    // host-local's form: a list of range sets, one address from each, taken from the first of
+    // the set's ranges with a free one. A plain object is a set of that one range.
     if (r.is_array()) {
-      if (r.size() != 1) return bad(p, "one range per set is supported");
-      cfg.ranges.push_back(TRY(parse_range(r[0], p + "[0]")));
+      if (r.empty()) return bad(p, "expected a non-empty array of ranges");
+      for (size_t j = 0; j < r.size(); ++j) {
+        netns::Range range = TRY(parse_range(r[j], p + "[" + std::to_string(j) + "]"));
+        range.set = static_cast<unsigned>(i);
+        range.index = static_cast<int>(j);
+        cfg.ranges.push_back(range);
+      }
     } else {
-      cfg.ranges.push_back(TRY(parse_range(r, p)));
+      netns::Range range = TRY(parse_range(r, p));
+      range.set = static_cast<unsigned>(i);
+      cfg.ranges.push_back(range);
     }
   }
   if (auto res = o.find("reserved"); res != o.end()) {
@@ -203,6 +249,7 @@ CniResult<> parse_network(const json& doc, Request& req) {
   if (ipam == doc.end()) return bad("ipam", "missing");
   net.ipam = TRY(parse_ipam(*ipam));
   if (auto rc = doc.find("runtimeConfig"); rc != doc.end()) TRY(parse_runtime_config(*rc, req));
+  if (auto dns = doc.find("dns"); dns != doc.end()) req.dns = TRY(parse_dns(*dns));
   return {};
 }
 

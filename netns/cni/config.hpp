@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "network.hpp"
 
@@ -36,11 +37,20 @@ using CniResult = std::expected<T, CniError>;
 // GC is CNI 1.1's: drop attachments whose network namespace is gone.
 enum class Command { Add, Del, Check, Version, Gc };
 
+// The network's `dns`, handed back in the ADD result as the reference bridge plugin does: the
+// runtime may write the container's resolv.conf from it; the plugin itself does nothing with it.
+struct Dns {
+  std::vector<std::string> nameservers;  // IP addresses
+  std::string domain;
+  std::vector<std::string> search, options;
+};
+
 struct Request {
   Command command = Command::Version;
   std::string cni_version;            // of the config (VERSION: of stdin), echoed in replies
   netns::NetworkConfig net;
   netns::ContainerRef container;
+  Dns dns;
 };
 
 inline constexpr const char* kSupportedVersions[] = {"0.3.0", "0.3.1", "0.4.0", "1.0.0"};

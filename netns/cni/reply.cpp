@@ -28,7 +28,12 @@ std::string add_result(const Request& req, const netns::AddResult& r) {
     }
     ips.push_back(ip);
   }
-  json out = {{"cniVersion", req.cni_version}, {"interfaces", ifs}, {"ips", ips}, {"dns", json::object()}};
+  json dns = json::object();
+  if (!req.dns.nameservers.empty()) dns["nameservers"] = req.dns.nameservers;
+  if (!req.dns.domain.empty()) dns["domain"] = req.dns.domain;
+  if (!req.dns.search.empty()) dns["search"] = req.dns.search;
+  if (!req.dns.options.empty()) dns["options"] = req.dns.options;
+  json out = {{"cniVersion", req.cni_version}, {"interfaces", ifs}, {"ips", ips}, {"dns", dns}};
   if (!routes.empty()) out["routes"] = routes;
   return dump(out);
 }

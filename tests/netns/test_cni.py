@@ -42,6 +42,17 @@ def test_version_and_old_result_format(lab):
     assert lab.cni("DEL", "old", c, config=lab.config(cniVersion="0.4.0")).returncode == 0
 
 
+def test_dns_is_handed_back_in_the_result(lab):
+    """As the reference bridge plugin does: the runtime writes resolv.conf from the result."""
+    dns = {"nameservers": ["10.123.0.53", "fd12:3::53"], "domain": "orch.example",
+           "search": ["orch.example", "example"], "options": ["ndots:2"]}
+    c = lab.container()
+    assert lab.add("c1", c, config=lab.config(dns=dns))["dns"] == dns
+    assert lab.cni("DEL", "c1", c, config=lab.config(dns=dns)).returncode == 0
+    assert lab.add("c2", c)["dns"] == {}
+    assert lab.cni("DEL", "c2", c).returncode == 0
+
+
 def test_del_without_netns_and_for_unknown_containers(lab):
     c = lab.container()
     lab.add("gone", c)
@@ -101,7 +112,10 @@ BAD_CONFIGS = [
     (None, {"ipam": {"ranges": [{"subnet": "10.1.0.0/24", "gateway": "10.2.0.1"}]}}, 7, "ipam.ranges[0].gateway"),
     (None, {"ipam": {"ranges": [{"subnet": "10.1.0.0/24", "rangeStart": "fd00::1"}]}}, 7, "ipam.ranges[0].rangeStart"),
     (None, {"ipam": {"ranges": [{"subnet": "10.1.0.0/24"}, {"subnet": "10.2.0.0/24"}]}}, 7, "ipam.ranges[1].subnet"),
-    (None, {"ipam": {"ranges": [[{"subnet": "10.1.0.0/24"}, {"subnet": "10.1.1.0/24"}]]}}, 7, "ipam.ranges[0]"),
+    (None, {"ipam": {"ranges": [[]]}}, 7, "ipam.ranges[0]"),
+    (None, {"ipam": {"ranges": [[{"subnet": "10.1.0.0/24"}, {"subnet": "fd00::/64"}]]}}, 7, "ipam.ranges[0][1].subnet"),
+    (None, {"ipam": {"ranges": [[{"subnet": "10.1.0.0/16"}, {"subnet": "10.1.1.0/24"}]]}}, 7, "ipam.ranges[0][1].subnet"),
+    (None, {"ipam": {"ranges": [[{"subnet": "10.1.0.0/24"}, {"subnet": "10.1.0.0/24"}]]}}, 7, "ipam.ranges[0][1]"),
     (None, {"ipam": {"ranges": [{"subnet": "10.1.0.0/24"}], "reserved": ["x"]}}, 7, "ipam.reserved[0]"),
     (None, {"runtimeConfig": {"portMappings": [{"hostPort": 0, "containerPort": 80}]}}, 7,
      "runtimeConfig.portMappings[0].hostPort"),
@@ -113,6 +127,13 @@ BAD_CONFIGS = [
      "runtimeConfig.portMappings[0].hostIP"),
     (None, {"runtimeConfig": {"portMappings": [{"hostPort": 80, "containerPort": 80}, {"hostPort": 80, "containerPort": 81}]}},
      7, "runtimeConfig.portMappings[1]"),
+    (None, {"dns": ["10.0.0.53"]}, 7, "dns"),
+    (None, {"dns": {"nameserver": ["10.0.0.53"]}}, 2, "dns.nameserver"),
+    (None, {"dns": {"nameservers": "10.0.0.53"}}, 7, "dns.nameservers"),
+    (None, {"dns": {"nameservers": ["10.0.0.53", "ns.example"]}}, 7, "dns.nameservers[1]"),
+    (None, {"dns": {"domain": "a\nnameserver 6.6.6.6"}}, 7, "dns.domain"),
+    (None, {"dns": {"search": ["ok.example", "two words"]}}, 7, "dns.search[1]"),
+    (None, {"dns": {"options": [5]}}, 7, "dns.options[0]"),
     (None, {"runtimeConfig": {"mac": "zz:00:00:00:00:00"}}, 7, "runtimeConfig.mac"),
     (None, {"runtimeConfig": {"mac": "01:00:00:00:00:00"}}, 7, "runtimeConfig.mac"),
 ]

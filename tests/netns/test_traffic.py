@@ -19,6 +19,24 @@ def test_two_containers_on_one_bridge_reach_each_other(lab):
     assert lab.leftovers() == {}
 
 
+def test_a_range_set_moves_to_its_next_range_when_full(lab):
+    """host-local's range sets: the first range (a /30, one address) serves one container, the next
+    container gets the second range's address and gateway; the bridge routes between them."""
+    ipam = {"ranges": [[{"subnet": "10.124.0.0/30"}, {"subnet": "10.125.0.0/24"}], [{"subnet": "fd12:3::/64"}]]}
+    cfg = lab.config(ipam=ipam)
+    c1, c2 = lab.container(), lab.container()
+    r1, r2 = lab.add("c1", c1, config=cfg), lab.add("c2", c2, config=cfg)
+    assert [(i["address"], i["gateway"]) for i in r1["ips"]] == [("10.124.0.2/30", "10.124.0.1"), ("fd12:3::2/64", "fd12:3::1")]
+    assert [(i["address"], i["gateway"]) for i in r2["ips"]] == [("10.125.0.2/24", "10.125.0.1"), ("fd12:3::3/64", "fd12:3::1")]
+    assert lab.run(c2, "ip", "route", "show", "default").stdout.startswith("default via 10.125.0.1 dev eth0")
+    lab.server(c2, 7000)
+    assert lab.connect(c1, "10.125.0.2", 7000) == "10.124.0.2"
+    assert lab.cni("CHECK", "c2", c2, config=cfg).returncode == 0
+    for cid, ns in (("c1", c1), ("c2", c2)):
+        assert lab.cni("DEL", cid, ns, config=cfg).returncode == 0
+    assert lab.leftovers() == {}
+
+
 def test_outbound_traffic_is_masqueraded(lab):
     outside = lab.make_outside()
     lab.server(outside, 7001)
