@@ -17,12 +17,12 @@ import sys
 
 import pytest
 
-from orun import wait_for
+from orun import need, wait_for
 
 from engines import IMAGE, REPO
 
 sys.path.insert(0, os.path.join(REPO, "tests", "netns"))
-from lab import OUTSIDE_HOST, OUTSIDE_PEER, lab  # noqa: E402,F401 (fixture)
+from lab import OUTSIDE_HOST, OUTSIDE_HOST6, OUTSIDE_PEER, OUTSIDE_PEER6, lab  # noqa: E402,F401 (fixture)
 
 # /cgi-bin/peer: the client's address as the server sees it (httpd gives "[::ffff:a.b.c.d]").
 PEER_CGI = ["#!/bin/sh", "echo Content-type: text/plain", "echo", "a=${REMOTE_ADDR#[}; a=${a%]}; echo ${a#::ffff:}"]
@@ -133,6 +133,10 @@ def test_podman_run_on_orch_cni(podman_net, lab):
     # The published port: from outside to the host's address (DNAT, the server sees the real client).
     wait_for(lambda: fetch(lab, outside, OUTSIDE_HOST, 8080), "the published port to answer")
     assert fetch(lab, outside, OUTSIDE_HOST, 8080) == OUTSIDE_PEER
+    # The same port over IPv6 (podman gives no hostIP: every address of both families), and from
+    # the host itself on 127.0.0.1 (masqueraded to the gateway).
+    assert fetch(lab, outside, OUTSIDE_HOST6, 8080) == OUTSIDE_PEER6
+    assert fetch(lab, lab.host, "127.0.0.1", 8080) == "10.88.0.1"
 
     # A second container on the network reaches the first and the outside.
     check_client(pod("run", "--rm", "--network", "orchnet", IMAGE, "sh", "-c", client_script(addr)), addr)
@@ -147,6 +151,8 @@ def test_podman_run_on_orch_cni(podman_net, lab):
 @pytest.fixture
 def ctr_net(containerd, lab):
     """ctr in the lab's host namespace, seeing the documented orchnet conflist at /etc/cni/net.d."""
+    need(os.path.isdir("/etc/cni/net.d") and os.path.isdir("/opt"),
+         "/etc/cni/net.d and /opt on the host, where ctr's mount namespace binds the test's directories")
     ctr = containerd.in_netns(f"/run/netns/{lab.host}")
     _, path = install_network(lab, containerd.network_dir)
     yield ctr
