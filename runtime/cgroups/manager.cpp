@@ -4,6 +4,7 @@
 
 #include "base/strings.hpp"
 #include "cgroups/cgfs.hpp"
+#include "cgroups/systemd.hpp"
 #include "cgroups/v1.hpp"
 #include "cgroups/v2.hpp"
 
@@ -11,29 +12,26 @@ namespace orun::cgroups {
 
 namespace {
 
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
-
 // linux.cgroupsPath (or the id when it is empty) cleaned: "/a/b" or "a/b".
 Result<std::string> normalized(const std::string& cgroups_path, const std::string& id) {
   if (cgroups_path.empty()) {
     if (id.empty() || id == "." || id == ".." || id.find('/') != std::string::npos)
-      return fail("container id " + quoted(id) + " cannot name a cgroup");
+      return fail("container id " + quote(id) + " cannot name a cgroup");
     return id;
   }
   auto colon = split(cgroups_path, ':');
   if (colon.size() == 3 && (colon[0].empty() || colon[0].ends_with(".slice")))
-    return fail("linux.cgroupsPath " + quoted(cgroups_path) +
-                    ": the \"slice:prefix:name\" form is for the systemd cgroup driver "
-                    "(--systemd-cgroup), which is not supported yet",
+    return fail("linux.cgroupsPath " + quote(cgroups_path) +
+                    ": the \"slice:prefix:name\" form needs the systemd cgroup driver (--systemd-cgroup)",
                 ENOTSUP);
   std::vector<std::string> parts;
   for (auto& p : split(cgroups_path, '/')) {
-    if (p == "..") return fail("linux.cgroupsPath " + quoted(cgroups_path) + ": \"..\" components are not allowed");
+    if (p == "..") return fail("linux.cgroupsPath " + quote(cgroups_path) + ": \"..\" components are not allowed");
     if (p.empty() || p == ".") continue;
     parts.push_back(p);
   }
   if (parts.empty())
-    return fail("linux.cgroupsPath " + quoted(cgroups_path) + ": names the root cgroup, which cannot hold a container");
+    return fail("linux.cgroupsPath " + quote(cgroups_path) + ": names the root cgroup, which cannot hold a container");
   std::string joined = join(parts, "/");
   return cgroups_path.starts_with('/') ? "/" + joined : joined;
 }
@@ -59,7 +57,13 @@ Result<std::string> cgroup_path_in(const Hierarchy& h, bool parent_of_own, const
 }
 
 Result<std::unique_ptr<Manager>> open_manager(const Host& host, const std::string& cgroups_path,
-                                              const std::string& id) {
+                                              const std::string& id, bool systemd) {
+  if (systemd) {
+    SystemdUnit unit = TRY(parse_systemd_path(cgroups_path, id));
+    // The unit's cgroup is known from its name: the cgroupfs manager of that absolute path.
+    auto fs = TRY(open_manager(host, unit.cgroup, id, false));
+    return std::make_unique<SystemdManager>(std::move(unit), id, host.layout == Layout::v2, std::move(fs), false);
+  }
   if (host.layout == Layout::v2) {
     const Hierarchy& h = *host.unified;
     std::string path = TRY(cgroup_path_in(h, true, cgroups_path, id));
@@ -78,13 +82,14 @@ Result<std::unique_ptr<Manager>> open_manager(const Host& host, const std::strin
   return std::make_unique<V1Manager>(std::move(dirs), std::move(unified));
 }
 
-Result<std::unique_ptr<Manager>> open_manager(const std::string& cgroups_path, const std::string& id) {
+Result<std::unique_ptr<Manager>> open_manager(const std::string& cgroups_path, const std::string& id, bool systemd) {
   Host host = TRY(detect_host());
-  return open_manager(host, cgroups_path, id);
+  return open_manager(host, cgroups_path, id, systemd);
 }
 
-Result<std::unique_ptr<Manager>> load_manager(const std::map<std::string, std::string>& paths) {
-  Host host = TRY(detect_host());
+namespace {
+
+Result<std::unique_ptr<Manager>> load_cgroupfs(const Host& host, const std::map<std::string, std::string>& paths) {
   auto below = [](const std::string& dir, const std::string& mount) {
     return dir.size() > mount.size() && dir.starts_with(mount) && dir[mount.size()] == '/';
   };
@@ -112,6 +117,20 @@ Result<std::unique_ptr<Manager>> load_manager(const std::map<std::string, std::s
   }
   if (dirs.empty() && !unified) return fail("no cgroup directory recorded for this container");
   return std::make_unique<V1Manager>(std::move(dirs), std::move(unified));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Manager>> load_manager(const std::map<std::string, std::string>& paths,
+                                              const std::string& systemd_unit) {
+  Host host = TRY(detect_host());
+  auto fs = TRY(load_cgroupfs(host, paths));
+  if (systemd_unit.empty()) return fs;
+  if (!systemd_unit.ends_with(".scope") && !systemd_unit.ends_with(".slice"))
+    return fail("recorded systemd unit " + quote(systemd_unit) + " is neither a scope nor a slice");
+  SystemdUnit unit;
+  unit.name = systemd_unit;
+  return std::make_unique<SystemdManager>(std::move(unit), "", host.layout == Layout::v2, std::move(fs), true);
 }
 
 Result<> signal_each_pid(Manager& m, int sig) {

@@ -1,8 +1,9 @@
 // cgroups::Manager: one container's cgroups, behind one interface for cgroup v2,
-// v1 and hybrid hosts (the systemd driver comes later).
+// v1 and hybrid hosts, through cgroupfs or through systemd.
 //
-//   open_manager(cgroupsPath, id) --detect_host()--> V2Manager  (pure v2)
-//                                                \-> V1Manager  (v1; hybrid adds the cgroup2 dir)
+//   open_manager(cgroupsPath, id, systemd) --detect_host()--> V2Manager  (pure v2)
+//                                                         \-> V1Manager  (v1; hybrid adds the cgroup2 dir)
+//                                           --systemd------> SystemdManager (a transient unit) over one of those
 //   create() -> apply(resources) -> add(init pid) -> ... freeze/kill_all/pids ... -> destroy()
 #pragma once
 #include <sys/types.h>
@@ -48,6 +49,12 @@ class Manager {
   // controller -> directory ("" for the cgroup2 tree, "name=systemd" for named
   // v1 hierarchies; co-mounted controllers each appear with the same directory).
   virtual std::map<std::string, std::string> paths() const = 0;
+  // true: the cgroup comes into being with its first process (a systemd scope cannot start
+  // empty). create() and apply() then only prepare, and add() of the first process (stage-1,
+  // waiting) makes the cgroup and writes the limits: nothing may join it before.
+  virtual bool starts_with_process() const { return false; }
+  // The systemd unit that owns the cgroup ("" with cgroupfs): kept in the state, for load_manager().
+  virtual std::string systemd_unit() const { return {}; }
 };
 
 // The manager for linux.cgroupsPath on this host (see docs/cgroups.md):
@@ -56,14 +63,19 @@ class Manager {
 //  "a/b"       -> below the caller's own cgroup in each hierarchy (on pure v2
 //                 below its parent, as runc: the caller's cgroup holds processes,
 //                 so it cannot delegate controllers).
-//  "x.slice:prefix:name" (systemd driver) and ".." components are refused.
-[[nodiscard]] Result<std::unique_ptr<Manager>> open_manager(const std::string& cgroups_path, const std::string& id);
+//  "x.slice:prefix:name" and ".." components are refused.
+// `systemd` (--systemd-cgroup): "slice:prefix:name" (or "") names a transient unit instead
+// (systemd_unit.hpp); its cgroupfs directories are those of the unit's cgroup.
+[[nodiscard]] Result<std::unique_ptr<Manager>> open_manager(const std::string& cgroups_path, const std::string& id,
+                                                            bool systemd = false);
 // The same on an explicit Host (tests; callers that detected already).
 [[nodiscard]] Result<std::unique_ptr<Manager>> open_manager(const Host& host, const std::string& cgroups_path,
-                                                            const std::string& id);
-// Re-open a container's cgroups from the directories paths() returned
-// (kept in state.json): later commands may run in another cgroup than create.
-[[nodiscard]] Result<std::unique_ptr<Manager>> load_manager(const std::map<std::string, std::string>& paths);
+                                                            const std::string& id, bool systemd = false);
+// Re-open a container's cgroups from the directories paths() returned and the unit
+// systemd_unit() named (kept in state.json): later commands may run in another cgroup than
+// create. Only update() and destroy() of a systemd unit talk to systemd.
+[[nodiscard]] Result<std::unique_ptr<Manager>> load_manager(const std::map<std::string, std::string>& paths,
+                                                            const std::string& systemd_unit = "");
 
 // The cgroup path (absolute, from the hierarchy root) for linux.cgroupsPath in
 // hierarchy `h`. `parent_of_own`: resolve relative paths against the parent of

@@ -151,7 +151,7 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
   plan.process.preserve_fds = activated + opt.preserve_fds;
   plan.no_pivot = opt.no_pivot;
   plan.no_new_keyring = opt.no_new_keyring;
-  auto cgroup = TRY(cgroups::open_manager(cfg.linux->cgroups_path, id));
+  auto cgroup = TRY(cgroups::open_manager(cfg.linux->cgroups_path, id, g.systemd_cgroup));
 
   // Record intent before acting: the state directory says "creating" and
   // names the cgroups, so a killed create can be cleaned by delete --force.
@@ -177,6 +177,7 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
   st.annotations = cfg.annotations;
   st.cgroups_path = cfg.linux->cgroups_path;
   st.systemd_cgroup = g.systemd_cgroup;
+  st.systemd_unit = cgroup->systemd_unit();
   st.cgroup_paths = cgroup->paths();
   TRY(write_file(dir + "/config.json", config_text, 0600));
   TRY(save_state(g.root, st));
@@ -187,10 +188,13 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
   spec::Resources resources = cfg.linux->resources.value_or(spec::Resources{});
   for (auto& rule : cgroups::device_rules_for(cfg.linux->devices)) resources.devices.push_back(rule);
   TRY(guard.cgroup->apply(resources));
+  // A systemd unit starts with stage-1 in it (below); a cgroupfs one is joined by stage-1 itself.
+  const bool placed_by_parent = guard.cgroup->starts_with_process();
+  plan.wait_for_cgroup = placed_by_parent;
   // Co-mounted controllers share a directory: join each once.
   std::set<std::string> dirs;
   for (auto& [ctrl, path] : guard.cgroup->paths())
-    if (dirs.insert(path).second) plan.cgroup_procs.push_back(path + "/cgroup.procs");
+    if (!placed_by_parent && dirs.insert(path).second) plan.cgroup_procs.push_back(path + "/cgroup.procs");
   plan.rootfs_options.rootfs = rootfs;
   plan.rootfs_options.bundle = bundle;
   auto trees = TRY(idmapped_trees(cfg, bundle));
@@ -216,6 +220,10 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
   start_sock.reset();
   plan.process.seccomp_listener.reset();
   const int sock = pair.parent.get();
+  if (placed_by_parent) {
+    TRY(guard.cgroup->add(pid));
+    TRY(linux::send_msg(sock, linux::Msg::CgroupReady));
+  }
 
   for (;;) {
     linux::Message m = TRY(linux::recv_msg(sock));

@@ -44,7 +44,7 @@ bool wait_gone(pid_t pid, uint64_t start_time, int timeout_ms) {
 }
 
 Result<> thaw(const State& st) {
-  auto cg = TRY(cgroups::load_manager(st.cgroup_paths));
+  auto cg = TRY(cgroups::load_manager(st.cgroup_paths, st.systemd_unit));
   return cg->freeze(false);
 }
 
@@ -53,7 +53,7 @@ Result<> thaw(const State& st) {
 Status live_status(const std::string& root, const State& st) {
   Status s = current_status(root, st);
   if (s == Status::running || s == Status::created) {
-    auto cg = cgroups::load_manager(st.cgroup_paths);
+    auto cg = cgroups::load_manager(st.cgroup_paths, st.systemd_unit);
     if (cg) {
       auto frozen = (*cg)->frozen();
       if (frozen && *frozen) return Status::paused;
@@ -97,7 +97,7 @@ Result<> kill(const Globals& g, const std::string& id, int sig, bool all) {
   Status status = live_status(g.root, st);
   if (all) {
     if (status == Status::stopped) return fail("cannot kill container \"" + id + "\": it is stopped", ESRCH);
-    auto cg = TRY(cgroups::load_manager(st.cgroup_paths));
+    auto cg = TRY(cgroups::load_manager(st.cgroup_paths, st.systemd_unit));
     return cg->kill_all(sig);
   }
   if (status == Status::stopped || status == Status::creating)
@@ -134,7 +134,7 @@ Result<> remove(const Globals& g, const std::string& id, bool force) {
     if (!wait_gone(st.pid, st.pid_start_time, 5000))
       return fail("container \"" + id + "\": init " + std::to_string(st.pid) + " survived SIGKILL", EBUSY);
   }
-  if (auto cg = cgroups::load_manager(st.cgroup_paths)) TRY((*cg)->destroy());
+  if (auto cg = cgroups::load_manager(st.cgroup_paths, st.systemd_unit)) TRY((*cg)->destroy());
 
   if (st.recorded == "created") {
     if (auto cfg = saved_config(g.root, id); cfg && cfg->hooks) {

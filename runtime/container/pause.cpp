@@ -12,7 +12,7 @@ Result<> pause(const Globals& g, const std::string& id) {
   // runc pauses created containers too: their init waits for start, frozen.
   if (status != Status::running && status != Status::created)
     return fail("cannot pause container \"" + id + "\": it is " + to_string(status), EINVAL);
-  auto cg = TRY(cgroups::load_manager(st.cgroup_paths));
+  auto cg = TRY(cgroups::load_manager(st.cgroup_paths, st.systemd_unit));
   TRYC(cg->freeze(true), "pausing container \"" + id + "\"");
   return {};
 }
@@ -23,7 +23,7 @@ Result<> resume(const Globals& g, const std::string& id) {
   Status status = live_status(g.root, st);
   if (status != Status::paused)
     return fail("cannot resume container \"" + id + "\": it is " + to_string(status) + ", not paused", EINVAL);
-  auto cg = TRY(cgroups::load_manager(st.cgroup_paths));
+  auto cg = TRY(cgroups::load_manager(st.cgroup_paths, st.systemd_unit));
   TRYC(cg->freeze(false), "resuming container \"" + id + "\"");
   return {};
 }

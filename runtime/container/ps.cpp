@@ -58,7 +58,7 @@ Result<std::string> run_ps(const std::vector<std::string>& args) {
 
 Result<std::string> ps(const Globals& g, const std::string& id, PsFormat format, const std::vector<std::string>& ps_args) {
   State st = TRY(load_state(g.root, id));
-  auto cg = TRY(cgroups::load_manager(st.cgroup_paths));
+  auto cg = TRY(cgroups::load_manager(st.cgroup_paths, st.systemd_unit));
   std::vector<pid_t> pids = TRY(cg->pids());
   if (format == PsFormat::json) {
     std::vector<std::string> parts;

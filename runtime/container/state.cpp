@@ -94,6 +94,7 @@ Result<State> load_state(const std::string& root, const std::string& id) {
   st.recorded = j.value("status", "creating");
   st.cgroups_path = j.value("cgroupsPath", "");
   st.systemd_cgroup = j.value("systemdCgroup", false);
+  st.systemd_unit = j.value("systemdUnit", "");
   if (j.contains("annotations") && j["annotations"].is_object())
     for (auto& [k, v] : j["annotations"].items())
       if (v.is_string()) st.annotations[k] = v.get<std::string>();
@@ -117,6 +118,7 @@ Result<> save_state(const std::string& root, const State& st) {
             {"annotations", st.annotations},
             {"cgroupsPath", st.cgroups_path},
             {"systemdCgroup", st.systemd_cgroup},
+            {"systemdUnit", st.systemd_unit},
             {"cgroupPaths", st.cgroup_paths}};
   return write_file_atomic(state_dir(root, st.id) + "/state.json", j.dump(), 0600);
 }

@@ -32,7 +32,8 @@ struct State {
   std::string recorded;          // "creating" or "created" as written
   std::map<std::string, std::string> annotations;
   std::string cgroups_path;      // linux.cgroupsPath as given
-  bool systemd_cgroup = false;
+  bool systemd_cgroup = false;   // created with --systemd-cgroup
+  std::string systemd_unit;      // the unit owning the cgroup (systemd driver), recorded before it is started
   std::map<std::string, std::string> cgroup_paths;  // controller -> directory, for later commands and cleanup
 };
 

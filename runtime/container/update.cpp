@@ -169,7 +169,7 @@ Result<> update(const Globals& g, const std::string& id, const UpdateOptions& op
   fill_pair(applied, saved, "memory", "limit", "swap");
   fill_pair(applied, saved, "cpu", "quota", "period");
   spec::Resources res = TRYC(spec::parse_resources(applied.dump(-1, ' ', false, json::error_handler_t::replace)), "--resources");
-  auto cg = TRY(cgroups::load_manager(st.cgroup_paths));
+  auto cg = TRY(cgroups::load_manager(st.cgroup_paths, st.systemd_unit));
   TRY(cg->update(res));
 
   merge_into(saved, delta);

@@ -120,6 +120,7 @@ void join_session_keyring(const std::string& id) {
 void stage1_main(InitPlan& p) {
   const int sock = p.sync_fd;
   ::close(p.lock_fd);
+  if (p.wait_for_cgroup) CHECK_OR_DIE(sock, expect_msg(sock, Msg::CgroupReady));
   // Limits that a new user namespace could no longer raise or lower: set them
   // here, with the host's privileges; fork and exec pass them on to the init.
   if (p.config->process) CHECK_OR_DIE(sock, apply_host_limits(p.process));

@@ -22,6 +22,9 @@ struct InitPlan {
   NamespacePlan ns;
   RootfsOptions rootfs_options;
   std::vector<std::string> cgroup_procs;  // cgroup.procs files stage-1 joins by writing "0"
+  // The parent places stage-1 in its cgroup itself (a systemd scope starts with stage-1's pid):
+  // stage-1 waits for CgroupReady before anything else.
+  bool wait_for_cgroup = false;
   ProcessPlan process;  // empty when config.json has no process
   int sync_fd = -1;      // child end of the sync socketpair
   int lock_fd = -1;      // the parent's flock on the state directory: closed at once, or it outlives create

@@ -30,6 +30,7 @@ const char* to_string(Msg m) {
     case Msg::Error: return "Error";
     case Msg::ExecError: return "ExecError";
     case Msg::Start: return "Start";
+    case Msg::CgroupReady: return "CgroupReady";
   }
   return "unknown";
 }

@@ -5,6 +5,8 @@
 //
 //   parent (orun create)                 stage-1 (joins, unshares)       init (container pid 1)
 //   ----------------------------------   -----------------------------   -----------------------
+//   (systemd driver only: the scope is started with stage-1's pid, the limits written)
+//                          CgroupReady -->  (waits for it before anything else)
 //                                   <--  UsermapPls  (after unshare(CLONE_NEWUSER))
 //   write uid_map, gid_map  UsermapAck -->
 //                                   <--  InitPid {pid}   then stage-1 exits
@@ -49,6 +51,7 @@ enum class Msg : uint32_t {
   Error,
   ExecError,
   Start,
+  CgroupReady,
 };
 
 const char* to_string(Msg m);
