@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "base/child.hpp"
@@ -16,6 +17,7 @@
 #include "cgroups/manager.hpp"
 #include "cgroups/oom.hpp"
 #include "cgroups/stats.hpp"
+#include "cgroups/v1.hpp"
 #include "cgroups/v2.hpp"
 
 #include <map>
@@ -209,6 +211,13 @@ TEST_CASE("v2 value conversions") {
   CHECK_FALSE(swap_max_value(O{500}, O{}));
   auto e = swap_max_value(O{500}, O{1000});
   CHECK(e.error().message.starts_with("linux.resources.memory.swap: "));
+}
+
+TEST_CASE("rdma.max lines") {
+  CHECK(rdma_max_line("mlx5_1", spec::Rdma{3, 10000}) == "mlx5_1 hca_handle=3 hca_object=10000");
+  CHECK(rdma_max_line("rxe0", spec::Rdma{2, std::nullopt}) == "rxe0 hca_handle=2 hca_object=max");
+  CHECK(rdma_max_line("rxe0", spec::Rdma{std::nullopt, 0}) == "rxe0 hca_handle=max hca_object=0");
+  CHECK(rdma_max_line("rxe0", spec::Rdma{}) == "rxe0 hca_handle=max hca_object=max");
 }
 
 TEST_CASE("device rule strings") {
@@ -498,6 +507,30 @@ TEST_CASE("real host: V2Manager lifecycle on the cgroup2 mount (no controllers t
     CHECK(r.error().message == "linux.resources.memory.limit: write " + dir + "/memory.max: No such file or directory");
     // Devices need no controller: apply() attached the eBPF filter before it failed on memory.
     CHECK(attached_device_programs(dir).value().size() == 1);
+    // The v1-only fields have no v2 file: an error naming the field, before anything is written.
+    auto refused = [&](const std::function<void(spec::Resources&)>& set, const std::string& message) {
+      spec::Resources v1only;
+      set(v1only);
+      auto e = m.update(v1only);
+      REQUIRE_FALSE(e);
+      CHECK(e.error().message == message);
+    };
+    refused([](spec::Resources& x) { x.memory.emplace().kernel_tcp = 1 << 20; },
+            "linux.resources.memory.kernelTCP: not supported on cgroup v2");
+    refused([](spec::Resources& x) { x.memory.emplace().swappiness = 10; },
+            "linux.resources.memory.swappiness: not supported on cgroup v2");
+    refused([](spec::Resources& x) { x.memory.emplace().disable_oom_killer = true; },
+            "linux.resources.memory.disableOOMKiller: not supported on cgroup v2");
+    refused([](spec::Resources& x) { x.memory.emplace().use_hierarchy = false; },
+            "linux.resources.memory.useHierarchy: cgroup v2 is always hierarchical");
+    refused([](spec::Resources& x) { x.cpu.emplace().realtime_runtime = 1000; },
+            "linux.resources.cpu.realtimeRuntime: not supported on cgroup v2");
+    refused([](spec::Resources& x) { x.block_io.emplace().leaf_weight = 100; },
+            "linux.resources.blockIO.leafWeight: not supported on cgroup v2");
+    refused([](spec::Resources& x) { x.network.emplace().class_id = 1; },
+            "linux.resources.network: net_cls and net_prio do not exist on cgroup v2");
+    refused([](spec::Resources& x) { x.unified["../memory.max"] = "1"; },
+            "linux.resources.unified: invalid file name \"../memory.max\"");
 
     REQUIRE(m.kill_all(SIGKILL));
     int st = a.wait();
@@ -563,6 +596,31 @@ struct FakeCgroup {
 };
 
 }  // namespace
+
+// net_cls/net_prio and rdma are not mounted on the test host (mounting a v1 hierarchy there would
+// show in every process's /proc/PID/cgroup): the files and values, on plain files named as the kernel's.
+TEST_CASE("V1Manager writes network and rdma limits to their files") {
+  FakeCgroup net, rdma;
+  for (const char* f : {"net_cls.classid", "net_prio.ifpriomap"}) net.put(f, "");
+  rdma.put("rdma.max", "");
+  V1Manager m({V1Dir{{"net_cls", "net_prio"}, "/nowhere", net.dir}, V1Dir{{"rdma"}, "/nowhere", rdma.dir}},
+              std::nullopt);
+  spec::Resources res;
+  res.network.emplace();
+  res.network->class_id = 0x100001;
+  res.network->priorities.push_back({"eth0", 5});
+  res.rdma["mlx5_1"] = spec::Rdma{3, std::nullopt};
+  auto r = m.update(res);
+  REQUIRE_MESSAGE(r, r.error().message);
+  CHECK(read_value(net.dir, "net_cls.classid").value() == "1048577");
+  CHECK(read_value(net.dir, "net_prio.ifpriomap").value() == "eth0 5");
+  CHECK(read_value(rdma.dir, "rdma.max").value() == "mlx5_1 hca_handle=3 hca_object=max");
+
+  V1Manager bare({}, std::nullopt);
+  auto e = bare.update(res);
+  REQUIRE_FALSE(e);
+  CHECK(e.error().message == "linux.resources.network.classID: the net_cls cgroup controller is not mounted");
+}
 
 TEST_CASE("read_stats on cgroup v2 files") {
   FakeCgroup cg;

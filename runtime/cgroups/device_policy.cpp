@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/strings.hpp"
+
 namespace orun::cgroups {
 
 namespace {
@@ -68,6 +70,73 @@ bool device_allowed(const DevicePolicy& policy, char type, uint32_t major, uint3
     }
   }
   return policy.default_allow;
+}
+
+namespace {
+
+unsigned access_of(const std::vector<DeviceException>& list, const DeviceException& key) {
+  for (const auto& e : list)
+    if (e.type == key.type && e.major == key.major && e.minor == key.minor) return e.access;
+  return 0;
+}
+
+spec::DeviceCgroup rule_for(bool allow, char type, const DeviceException* e, unsigned access) {
+  spec::DeviceCgroup r;
+  r.allow = allow;
+  r.type = std::string(1, type);
+  if (e && e->major) r.major = *e->major;
+  if (e && e->minor) r.minor = *e->minor;
+  for (auto [bit, letter] : {std::pair{kRead, 'r'}, std::pair{kWrite, 'w'}, std::pair{kMknod, 'm'}})
+    if (access & bit) r.access += letter;
+  return r;
+}
+
+}  // namespace
+
+Result<DevicePolicy> parse_devices_list(std::string_view text) {
+  DevicePolicy p;
+  for (auto& raw : split(text, '\n')) {
+    std::string_view line = trim(raw);
+    if (line.empty()) continue;
+    auto f = split(line, ' ');
+    auto colon = f.size() == 3 ? f[1].find(':') : std::string::npos;
+    if (colon == std::string::npos || f[0].size() != 1)
+      return fail("devices.list: unexpected line \"" + std::string(line) + "\"");
+    if (f[0] == "a") {
+      p.default_allow = true;
+      continue;
+    }
+    auto number = [&](std::string_view s) -> Result<std::optional<uint32_t>> {
+      if (s == "*") return std::optional<uint32_t>();
+      auto n = parse_uint(s);
+      if (!n || *n > UINT32_MAX) return fail("devices.list: unexpected line \"" + std::string(line) + "\"");
+      return std::optional<uint32_t>(static_cast<uint32_t>(*n));
+    };
+    DeviceException e{f[0][0], TRY(number(std::string_view(f[1]).substr(0, colon))),
+                      TRY(number(std::string_view(f[1]).substr(colon + 1))),
+                      TRY(access_bits(f[2], "devices.list"))};
+    if (e.type != 'c' && e.type != 'b') return fail("devices.list: unexpected line \"" + std::string(line) + "\"");
+    p.exceptions.push_back(e);
+  }
+  // Exceptions of a default-allow cgroup are not shown; any partial view would mislead.
+  if (p.default_allow) p.exceptions.clear();
+  return p;
+}
+
+std::vector<spec::DeviceCgroup> device_transition(const DevicePolicy& from, const DevicePolicy& to) {
+  std::vector<spec::DeviceCgroup> out;
+  std::vector<DeviceException> old = from.exceptions;
+  if (from.default_allow || from.default_allow != to.default_allow) {
+    out.push_back(rule_for(to.default_allow, 'a', nullptr, kAllAccess));
+    old.clear();
+  }
+  // An exception's access is the access that differs from the default: writing the default's
+  // side takes letters away, the other side adds them (merging into the same type and numbers).
+  for (const auto& e : old)
+    if (unsigned lost = e.access & ~access_of(to.exceptions, e)) out.push_back(rule_for(to.default_allow, e.type, &e, lost));
+  for (const auto& e : to.exceptions)
+    if (unsigned gained = e.access & ~access_of(old, e)) out.push_back(rule_for(!to.default_allow, e.type, &e, gained));
+  return out;
 }
 
 }  // namespace orun::cgroups

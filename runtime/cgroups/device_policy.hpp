@@ -15,6 +15,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "base/result.hpp"
@@ -44,5 +45,15 @@ struct DevicePolicy {
 // The decision for one request, as the kernel's v1 controller makes it.
 // `type` 'c' or 'b'; `access` DeviceAccess bits.
 bool device_allowed(const DevicePolicy& policy, char type, uint32_t major, uint32_t minor, unsigned access);
+
+// A v1 cgroup's devices.list as a policy. The kernel shows a default-allow cgroup as the single line
+// "a *:* rwm" and hides its (deny) exceptions, so such a policy has none.
+[[nodiscard]] Result<DevicePolicy> parse_devices_list(std::string_view text);
+
+// The rules that turn a v1 cgroup holding `from` into `to` (runc's devices emulator does the same):
+// a type "a" rule first when the defaults differ or `from` allows by default (its exceptions are
+// unknown), then the access each exception of `from` loses, then what each one of `to` gains.
+// Without the "a" rule this works on a cgroup with children, where the kernel refuses "a" (EINVAL).
+std::vector<spec::DeviceCgroup> device_transition(const DevicePolicy& from, const DevicePolicy& to);
 
 }  // namespace orun::cgroups

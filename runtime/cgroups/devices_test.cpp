@@ -11,7 +11,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <sstream>
+#include <tuple>
 
 #include "base/child.hpp"
 #include "base/file.hpp"
@@ -106,6 +108,39 @@ TEST_CASE("device_policy follows the v1 controller's rules") {
     REQUIRE_FALSE(e);
     CHECK(e.error().message == "linux.resources.devices[0].access: invalid access \"rx\" (a subset of \"rwm\")");
   }
+}
+
+TEST_CASE("parse_devices_list and device_transition") {
+  auto list = parse_devices_list("c 1:3 rwm\nc *:* m\nb 7:* r\nc 136:* rw\n");
+  REQUIRE_MESSAGE(list, list.error().message);
+  CHECK_FALSE(list->default_allow);
+  CHECK(list->exceptions == std::vector<DeviceException>{{'c', 1, 3, kAllAccess}, {'c', any, any, kMknod},
+                                                         {'b', 7, any, kRead}, {'c', 136, any, kRead | kWrite}});
+  auto all = parse_devices_list("a *:* rwm\n");
+  REQUIRE(all);
+  CHECK(all->default_allow);
+  CHECK(all->exceptions.empty());
+  CHECK(parse_devices_list("")->exceptions.empty());
+  CHECK_FALSE(parse_devices_list("c 1:3"));
+  CHECK_FALSE(parse_devices_list("x 1:3 rw"));
+  CHECK_FALSE(parse_devices_list("c 1:3 rwx"));
+
+  auto strings = [](const std::vector<spec::DeviceCgroup>& rules) {
+    std::vector<std::string> out;
+    for (auto& r : rules) out.push_back(std::string(r.allow ? "allow " : "deny ") + device_rule_string(r));
+    return out;
+  };
+  // Default deny on both sides: only the differences, no "a" rule.
+  auto from = policy_of({allow("c", 1, 3, "rwm"), allow("c", 1, 5, "rw"), allow("b", 7, any, "r")});
+  auto to = policy_of({allow("c", 1, 3, "r"), allow("c", 1, 5, "rwm"), allow("c", 10, 200, "rw")});
+  CHECK(strings(device_transition(from, to)) ==
+        std::vector<std::string>{"deny c 1:3 wm", "deny b 7:* r", "allow c 1:5 m", "allow c 10:200 rw"});
+  CHECK(device_transition(to, to).empty());
+  // A default-allow source hides its exceptions: start again from the target's default.
+  CHECK(strings(device_transition(DevicePolicy{true, {}}, to)) ==
+        std::vector<std::string>{"deny a *:* rwm", "allow c 1:3 r", "allow c 1:5 rwm", "allow c 10:200 rw"});
+  auto open = policy_of({allow("a", any, any, "rwm"), deny("c", 1, 3, "w")});
+  CHECK(strings(device_transition(from, open)) == std::vector<std::string>{"allow a *:* rwm", "deny c 1:3 w"});
 }
 
 TEST_CASE("device_program: a prologue, one block per exception, the default") {
@@ -232,17 +267,22 @@ void check_matches_model(const DevicePolicy& p, const std::vector<bool>& kernel,
   }
 }
 
+// The v1 devices hierarchy of this host, when running as root on a v1 or hybrid host.
+std::optional<Hierarchy> v1_devices() {
+  if (::geteuid() != 0) return std::nullopt;
+  auto host = detect_host();
+  REQUIRE(host);
+  for (auto& h : host->v1)
+    for (auto& c : h.controllers)
+      if (c == "devices") return h;
+  return std::nullopt;
+}
+
 }  // namespace
 
 TEST_CASE("real host: the model decides as the v1 devices controller does") {
-  if (::geteuid() != 0) return;
-  auto host = detect_host();
-  REQUIRE(host);
-  const Hierarchy* devices = nullptr;
-  for (auto& h : host->v1)
-    for (auto& c : h.controllers)
-      if (c == "devices") devices = &h;
-  if (!devices) return;  // pure v2: no v1 controller to compare with
+  auto devices = v1_devices();
+  if (!devices) return;  // not root, or pure v2: no v1 controller to compare with
   auto sets = rule_sets();
   for (size_t s = 0; s < sets.size(); ++s) {
     std::string dir = devices->dir_of(devices->own_path) + "/orun-devtest-" + std::to_string(::getpid());
@@ -252,6 +292,48 @@ TEST_CASE("real host: the model decides as the v1 devices controller does") {
     auto kernel = kernel_decisions(dir + "/cgroup.procs", requests());
     CHECK(::rmdir(dir.c_str()) == 0);
     check_matches_model(policy_of(sets[s]), kernel, s);
+  }
+}
+
+// What V1Manager::apply() relies on: from any rule set to any default-deny one through
+// device_transition(), with a child cgroup present (the kernel refuses "a" rules then).
+TEST_CASE("real host: device_transition reaches each rule set in a cgroup with children") {
+  auto devices = v1_devices();
+  if (!devices) return;
+  auto sorted = [](std::vector<DeviceException> v) {
+    auto key = [](const DeviceException& e) {
+      return std::tuple(e.type, e.major.value_or(UINT32_MAX), e.minor.value_or(UINT32_MAX), e.access);
+    };
+    std::sort(v.begin(), v.end(), [&](auto& a, auto& b) { return key(a) < key(b); });
+    return v;
+  };
+  std::string dir = devices->dir_of(devices->own_path) + "/orun-devtrans-" + std::to_string(::getpid());
+  auto sets = rule_sets();
+  for (size_t a = 0; a < sets.size(); ++a) {
+    for (size_t b = 0; b < sets.size(); ++b) {
+      auto want = policy_of(sets[b]);
+      REQUIRE(mkdir_p(dir));
+      REQUIRE(write_value(dir, "devices.deny", "a"));
+      for (auto& r : sets[a]) REQUIRE(write_value(dir, r.allow ? "devices.allow" : "devices.deny", device_rule_string(r)));
+      auto have = parse_devices_list(read_value(dir, "devices.list").value());
+      REQUIRE(have);
+      auto steps = device_transition(*have, want);
+      bool resets = !steps.empty() && steps.front().type == "a";
+      CHECK(resets == (have->default_allow || want.default_allow));
+      // A child makes "a" rules fail with EINVAL: only transitions without one can have it.
+      if (!resets) REQUIRE(mkdir_p(dir + "/child"));
+      for (auto& r : steps) {
+        auto w = write_value(dir, r.allow ? "devices.allow" : "devices.deny", device_rule_string(r));
+        CHECK_MESSAGE(w, "set " << a << " -> " << b << ": " << (w ? "" : w.error().message));
+      }
+      auto got = parse_devices_list(read_value(dir, "devices.list").value());
+      REQUIRE(got);
+      CHECK_MESSAGE(got->default_allow == want.default_allow, "set " << a << " -> " << b);
+      if (!want.default_allow)
+        CHECK_MESSAGE(sorted(got->exceptions) == sorted(want.exceptions), "set " << a << " -> " << b);
+      ::rmdir((dir + "/child").c_str());
+      CHECK(::rmdir(dir.c_str()) == 0);
+    }
   }
 }
 

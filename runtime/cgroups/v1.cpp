@@ -6,6 +6,7 @@
 
 #include "base/strings.hpp"
 #include "cgroups/cgfs.hpp"
+#include "cgroups/device_policy.hpp"
 #include "cgroups/v2.hpp"
 
 namespace orun::cgroups {
@@ -103,14 +104,18 @@ Result<std::string> V1Manager::need(const std::string& controller, const std::st
 
 Result<> V1Manager::apply(const spec::Resources& res) {
   // The spec's default is deny-all; then the config's rules in order; then
-  // the devices every container needs.
+  // the devices every container needs. The cgroup is taken from the rules it
+  // holds to that end state with the fewest writes: a plain "deny a" first is
+  // refused (EINVAL) once the cgroup has children, e.g. on a second apply or
+  // for a cgroupsPath that names a populated cgroup.
   std::string d = TRY(need("devices", "devices"));
-  TRY(put(d, "devices", "devices.deny", "a"));
   std::vector<spec::DeviceCgroup> rules = res.devices;
   rules.insert(rules.end(), default_device_rules().begin(), default_device_rules().end());
-  for (size_t i = 0; i < rules.size(); ++i) {
-    std::string field = i < res.devices.size() ? "devices[" + std::to_string(i) + "]" : "devices (defaults)";
-    TRY(put(d, field, rules[i].allow ? "devices.allow" : "devices.deny", device_rule_string(rules[i])));
+  DevicePolicy want = TRY(device_policy(rules));
+  DevicePolicy have = TRYC(parse_devices_list(TRY(read_value(d, "devices.list"))), "linux.resources.devices");
+  for (auto& rule : device_transition(have, want)) {
+    std::string line = device_rule_string(rule);
+    TRYC(write_value(d, rule.allow ? "devices.allow" : "devices.deny", line), "linux.resources.devices (" + line + ")");
   }
   return update(res);
 }
@@ -132,6 +137,8 @@ Result<> V1Manager::update(const spec::Resources& res) {
     bool memsw = has_file(d, "memory.memsw.limit_in_bytes");
     // Unlimited memory with swap unset means both unlimited (runc).
     if (limit == -1 && swap == 0 && memsw) swap = -1;
+    // swap < limit: the kernel would refuse it too (EINVAL), but only after the limit was written.
+    if (limit > 0 && swap > 0) TRY(swap_max_value(swap, limit));
     if (swap != 0 && !memsw) {
       if (swap == -1 || swap == limit)
         swap = 0;  // "no extra swap" holds anyway
@@ -281,15 +288,7 @@ Result<> V1Manager::update(const spec::Resources& res) {
     }
   }
 
-  if (!res.rdma.empty()) {
-    std::string d = TRY(need("rdma", "rdma"));
-    for (auto& [device, r] : res.rdma) {
-      std::string v = device;
-      if (r.hca_handles) v += " hca_handle=" + std::to_string(*r.hca_handles);
-      if (r.hca_objects) v += " hca_object=" + std::to_string(*r.hca_objects);
-      TRY(put(d, "rdma[" + device + "]", "rdma.max", v));
-    }
-  }
+  if (!res.rdma.empty()) TRY(write_rdma(TRY(need("rdma", "rdma")), res.rdma));
   return {};
 }
 

@@ -38,6 +38,35 @@ Result<std::optional<std::string>> swap_max_value(std::optional<int64_t> swap, s
   return std::optional<std::string>(std::to_string(s - l));
 }
 
+std::string rdma_max_line(const std::string& device, const spec::Rdma& limits) {
+  auto value = [](const std::optional<uint32_t>& v) { return v ? std::to_string(*v) : std::string("max"); };
+  return device + " hca_handle=" + value(limits.hca_handles) + " hca_object=" + value(limits.hca_objects);
+}
+
+Result<> write_rdma(const std::string& dir, const std::map<std::string, spec::Rdma>& rdma) {
+  for (auto& [device, limits] : rdma) {
+    std::string field = "linux.resources.rdma[" + quote(device) + "]";
+    auto r = write_value(dir, "rdma.max", rdma_max_line(device, limits));
+    if (r) continue;
+    // rdma.max lists every RDMA device of the host; the kernel's error for another name is a bare EIO.
+    auto known = read_value(dir, "rdma.max");
+    bool listed = false;
+    std::vector<std::string> names;
+    for (auto& line : split(known.value_or(""), '\n')) {
+      auto name = line.substr(0, line.find(' '));
+      if (name.empty()) continue;
+      listed = listed || name == device;
+      names.push_back(name);
+    }
+    if (known && !listed)
+      return fail(field + ": no RDMA device of that name on this host (" +
+                      (names.empty() ? std::string("it has none") : "it has " + join(names, ", ")) + ")",
+                  ENODEV);
+    return std::unexpected(r.error().context(field));
+  }
+  return {};
+}
+
 Result<bool> kill_via_cgroup_kill(const std::string& dir) {
   if (!has_file(dir, "cgroup.kill")) return false;
   TRY(write_value(dir, "cgroup.kill", "1"));
@@ -101,7 +130,7 @@ std::string max_or(int64_t v) { return v < 0 ? "max" : std::to_string(v); }
 
 std::string dev(int64_t major, int64_t minor) { return std::to_string(major) + ":" + std::to_string(minor); }
 
-std::unexpected<Error> unsupported(const std::string& field, const std::string& why = "not supported yet") {
+std::unexpected<Error> unsupported(const std::string& field, const std::string& why) {
   return fail("linux.resources." + field + ": " + why, ENOTSUP);
 }
 
@@ -121,7 +150,7 @@ Result<> V2Manager::update(const spec::Resources& res) {
     return {};
   };
 
-  if (!res.rdma.empty()) return unsupported("rdma");
+  TRY(write_rdma(dir_, res.rdma));
   if (res.network && (res.network->class_id || !res.network->priorities.empty()))
     return unsupported("network", "net_cls and net_prio do not exist on cgroup v2");
 

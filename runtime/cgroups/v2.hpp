@@ -37,8 +37,13 @@ uint64_t blkio_weight_to_io_weight(uint64_t weight);
 // nullopt: write nothing; "max"; or swap - limit. Errors name the field.
 [[nodiscard]] Result<std::optional<std::string>> swap_max_value(std::optional<int64_t> swap,
                                                                 std::optional<int64_t> limit);
+// One rdma.max line, "mlx5_1 hca_handle=3 hca_object=max": an absent limit is "max".
+std::string rdma_max_line(const std::string& device, const spec::Rdma& limits);
 
-// Shared by both managers: SIGKILL a cgroup through cgroup.kill if the kernel has it.
+// Shared by both managers: linux.resources.rdma into dir/rdma.max (cgroup v2, or the v1 rdma
+// controller's directory), one line per device. A device the kernel does not know is named as such.
+[[nodiscard]] Result<> write_rdma(const std::string& dir, const std::map<std::string, spec::Rdma>& rdma);
+// SIGKILL a cgroup through cgroup.kill if the kernel has it.
 // Returns false when there is no cgroup.kill.
 [[nodiscard]] Result<bool> kill_via_cgroup_kill(const std::string& dir);
 // cgroup.freeze with the wait on cgroup.events.

@@ -31,7 +31,7 @@ std::string features_json() {
       {"linux",
        {{"namespaces", namespaces},
         {"capabilities", caps},
-        {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", true}, {"systemdUser", false}, {"rdma", false}}},
+        {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", true}, {"systemdUser", false}, {"rdma", true}}},
         {"seccomp", seccomp},
         {"apparmor", {{"enabled", linux::apparmor_enabled()}}},
         {"selinux", {{"enabled", linux::selinux_enabled()}}},

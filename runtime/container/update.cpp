@@ -10,6 +10,7 @@
 #include "cgroups/manager.hpp"
 #include "container/container.hpp"
 #include "spec/parse.hpp"
+#include "spec/validate.hpp"
 
 namespace orun::container {
 namespace {
@@ -140,7 +141,8 @@ Result<> update(const Globals& g, const std::string& id, const UpdateOptions& op
     // As runc: with --resources, the individual flags are ignored.
     std::string text = opt.resources == "-" ? TRYC(read_fd(0), "--resources: reading stdin")
                                             : TRYC(read_file(opt.resources), "--resources");
-    TRYC(spec::parse_resources(text), "--resources");  // errors name the field
+    auto parsed = TRYC(spec::parse_resources(text), "--resources");  // errors name the field
+    TRYC(spec::validate_resources(parsed), "--resources");
     delta = TRY(parse_json(text, "--resources"));
   } else {
     delta = TRY(delta_from_flags(opt.flags, g.warn));

@@ -441,11 +441,16 @@ Result<> validate_resources(const Resources& r, const std::string& prefix) {
     if (!valid_page_size(r.hugepage_limits[i].page_size))
       return bad(member(element(member(prefix, "hugepageLimits"), i), "pageSize"),
                  "invalid page size " + quote(r.hugepage_limits[i].page_size) + " (like \"2MB\")");
-  // unified keys name files in the container's cgroup directory.
-  for (const auto& [key, value] : r.unified)
+  // unified keys name files in the container's cgroup directory. Those that move processes in
+  // (any host pid: `delete` would kill it) or change the cgroup's type (which reaches the parent)
+  // are refused; the interface files of controllers and cgroup.max.*, cgroup.freeze... are not.
+  for (const auto& [key, value] : r.unified) {
     if (key.empty() || key == "." || key == ".." || key.find('/') != std::string::npos ||
         key.find('\0') != std::string::npos)
       return bad(map_entry(member(prefix, "unified"), key), "must be a cgroup file name");
+    if (key == "cgroup.procs" || key == "cgroup.threads" || key == "cgroup.type")
+      return bad(map_entry(member(prefix, "unified"), key), "moves processes or changes the cgroup type: refused");
+  }
   for (const auto& [dev, limits] : r.rdma)
     if (dev.empty() || dev.find_first_of(" \n\t") != std::string::npos)
       return bad(map_entry(member(prefix, "rdma"), dev), "invalid RDMA device name");

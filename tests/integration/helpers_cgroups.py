@@ -1,6 +1,9 @@
 """Helpers for the tests of cgroup limits and the verbs that act on them (test_verbs, test_limits):
 where a container's cgroup files are on this host, and a container started with a script."""
 import os
+import subprocess
+
+import pytest
 
 from orun import read_text, rootfs_file  # noqa: F401 (re-exported)
 
@@ -37,3 +40,22 @@ def start_running(orun, bundle, script):
     return r.cid, orun.state_json(r.cid)["pid"]
 
 
+
+
+@pytest.fixture
+def loop_device(tmp_path):
+    """A loop device over a 16 MiB file: a block device of our own that blkio and io files can name
+    (and whose I/O scheduler a test may change)."""
+    backing = tmp_path / "disk"
+    with open(backing, "wb") as f:
+        f.truncate(16 << 20)
+    subprocess.run(["modprobe", "loop"], capture_output=True)  # built in on some kernels
+    dev = subprocess.run(["losetup", "--find", "--show", str(backing)], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    yield dev
+    subprocess.run(["losetup", "--detach", dev], check=True)
+
+
+def dev_numbers(path):
+    st = os.stat(path)
+    return os.major(st.st_rdev), os.minor(st.st_rdev)

@@ -1,14 +1,17 @@
 """linux.resources through the v1 controllers of a hybrid host, each seen to take effect on a real
 workload: an allocation past memory.limit is OOM-killed, pids.max stops a fork loop, a CFS quota
-throttles a busy loop, blkio throttles are written for a real block device. (Device rules:
-test_devices.py; the freezer and limits changed on a running container: test_verbs.py.)"""
+throttles a busy loop; the other fields are read back from the kernel file they map to (blkio for a
+real disk and a loop device). net_cls/net_prio are not mounted on this host (mounting them for a test
+would show in every process's /proc/PID/cgroup, which other tests read): their files are unit-tested.
+(Device rules: test_devices.py; the freezer and limits changed on a running container: test_verbs.py.)"""
 import os
 import signal
 
 import pytest
 
 from orun import need, sh, wait_for
-from helpers_cgroups import HYBRID, cg_read, keyed, rootfs_file, start_running
+from helpers_cgroups import (HYBRID, cg_read, dev_numbers, keyed, loop_device, rootfs_file,  # noqa: F401
+                             start_running)
 
 
 @pytest.fixture(autouse=True)
@@ -29,12 +32,15 @@ def test_memory_limit_oom_kills_an_allocation_past_it(orun, bundle):
 
 def test_memory_limit_files(orun, bundle):
     bundle.config["linux"]["resources"]["memory"] = {"limit": 64 << 20, "reservation": 32 << 20, "swap": 96 << 20,
-                                                     "swappiness": 10}
+                                                     "swappiness": 10, "kernelTCP": 8 << 20,
+                                                     "disableOOMKiller": True}
     cid, pid = start_running(orun, bundle, "sleep 1000")
     assert cg_read(pid, "memory", "memory.limit_in_bytes") == str(64 << 20)
     assert cg_read(pid, "memory", "memory.soft_limit_in_bytes") == str(32 << 20)
     assert cg_read(pid, "memory", "memory.memsw.limit_in_bytes") == str(96 << 20)
     assert cg_read(pid, "memory", "memory.swappiness") == "10"
+    assert cg_read(pid, "memory", "memory.kmem.tcp.limit_in_bytes") == str(8 << 20)
+    assert keyed(cg_read(pid, "memory", "memory.oom_control"))["oom_kill_disable"] == 1
 
 
 def test_pids_limit_stops_a_fork_loop(orun, bundle):
@@ -85,3 +91,70 @@ def test_blkio_throttle_for_a_real_device(orun, bundle):
                         ("read_iops_device", 100), ("write_iops_device", 200)]:
         assert cg_read(pid, "blkio", "blkio.throttle." + file) == f"{major}:{minor} {value}", file
 
+
+
+def test_blkio_weights_for_a_bfq_loop_device(orun, bundle, loop_device):
+    # Per-device weights exist for devices that BFQ schedules; the loop device is ours to switch.
+    with open(f"/sys/block/{os.path.basename(loop_device)}/queue/scheduler", "w") as f:
+        f.write("bfq")
+    major, minor = dev_numbers(loop_device)
+    bundle.config["linux"]["resources"]["blockIO"] = {
+        "weight": 300, "weightDevice": [{"major": major, "minor": minor, "weight": 500}],
+        "throttleWriteBpsDevice": [{"major": major, "minor": minor, "rate": 4 << 20}]}
+    cid, pid = start_running(orun, bundle, "sleep 1000")
+    assert cg_read(pid, "blkio", "blkio.bfq.weight").split()[-1] == "300"
+    assert f"{major}:{minor} 500" in cg_read(pid, "blkio", "blkio.bfq.weight_device").splitlines()
+    assert cg_read(pid, "blkio", "blkio.throttle.write_bps_device") == f"{major}:{minor} {4 << 20}"
+
+
+def test_cpu_burst_idle_and_realtime(orun, bundle):
+    bundle.config["linux"]["resources"]["cpu"] = {"quota": 50000, "period": 100000, "burst": 20000, "idle": 1,
+                                                  "realtimePeriod": 500000, "realtimeRuntime": 10000}
+    cid, pid = start_running(orun, bundle, "sleep 1000")
+    assert cg_read(pid, "cpu", "cpu.cfs_burst_us") == "20000"
+    assert cg_read(pid, "cpu", "cpu.idle") == "1"
+    assert cg_read(pid, "cpu", "cpu.rt_period_us") == "500000"
+    assert cg_read(pid, "cpu", "cpu.rt_runtime_us") == "10000"
+
+
+def test_memory_swap_unlimited_and_below_the_limit(orun, bundle):
+    bundle.config["linux"]["resources"]["memory"] = {"limit": 64 << 20, "swap": -1}
+    cid, pid = start_running(orun, bundle, "sleep 1000")
+    assert cg_read(pid, "memory", "memory.limit_in_bytes") == str(64 << 20)
+    assert int(cg_read(pid, "memory", "memory.memsw.limit_in_bytes")) > 1 << 62  # the kernel's "unlimited"
+    # memory+swap below memory: refused before any write, naming the field; nothing is left (fixture).
+    bundle.config["linux"]["resources"]["memory"] = {"limit": 64 << 20, "swap": 32 << 20}
+    bundle.set_args("true")
+    r = orun.run(bundle)
+    assert r.returncode != 0
+    assert f"linux.resources.memory.swap: {32 << 20} (memory+swap) is below the memory limit {64 << 20}" \
+        in r.stderr, r.stderr
+
+
+def test_device_rules_apply_to_a_cgroup_that_has_children(orun, bundle):
+    """A cgroupsPath naming a populated cgroup: the kernel refuses "a" rules once a cgroup has children
+    (EINVAL), so orun writes only the difference between devices.list and the wanted rules."""
+    cid, pid = start_running(orun, bundle, "sleep 1000")
+    wanted = sorted(cg_read(pid, "devices", "devices.list").splitlines())
+    assert "a *:* rwm" not in wanted and "c 1:3 rwm" in wanted
+
+    other = orun.new_id()
+    parent = f"/sys/fs/cgroup/devices/{other}"
+    os.mkdir(parent)
+    try:
+        for f, rule in [("devices.deny", "a"), ("devices.allow", "c 1:3 r"), ("devices.allow", "b 7:0 rw")]:
+            with open(f"{parent}/{f}", "w") as fh:
+                fh.write(rule)
+        os.mkdir(f"{parent}/child")
+        bundle.config["linux"]["cgroupsPath"] = "/" + other
+        bundle.set_args("sh", "-c", "echo x > /dev/null && echo ok")
+        r = orun.run(bundle, other, "--keep")
+        assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+        with open(f"{parent}/devices.list") as fh:
+            assert sorted(fh.read().splitlines()) == wanted
+        assert os.path.isdir(f"{parent}/child")
+    finally:
+        orun.delete(other, force=True)
+        for d in (f"{parent}/child", parent):
+            if os.path.isdir(d):
+                os.rmdir(d)

@@ -136,6 +136,13 @@ def test_ps_json_and_table(orun, bundle, test_mark):
     assert lines[0].split() == ["PID", "COMMAND"], lines[0]
     assert sorted(line.split(None, 1)[1] for line in lines[1:]) == ["sleep 1001", "sleep 1002", "sleep 1003"]
 
+    # "--" ends orun's own options; ps gets what follows.
+    r = orun.cmd("ps", "--format", "table", cid, "--", "-o", "pid,comm")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["PID", "COMMAND"], lines[0]
+    assert sorted((int(p), c) for p, c in (line.split() for line in lines[1:])) == sorted((p, "sleep") for p in pids)
+
     one_error(orun.cmd("ps", cid, "-o", "args"), "PID")
     one_error(orun.cmd("ps", "--format", "yaml", cid), "yaml")
 
@@ -197,6 +204,44 @@ def test_update_flags_change_only_what_is_given(orun, limited):
     assert cg_read(pid, "pids", "pids.max") == "max"
 
 
+def test_update_the_other_flags_reach_their_files(orun, limited):
+    cid, pid = limited
+    r = orun.cmd("update", "--memory-reservation", "32m", "--cpu-quota", "50000", "--cpu-burst", "10000",
+                 "--cpu-rt-period", "500000", "--cpu-rt-runtime", "5000", "--cpuset-mems", "0", cid)
+    assert r.returncode == 0, r.stderr
+    assert cg_read(pid, "memory", "memory.soft_limit_in_bytes") == str(32 << 20)
+    assert cg_read(pid, "cpu", "cpu.cfs_quota_us") == "50000"
+    assert cg_read(pid, "cpu", "cpu.cfs_burst_us") == "10000"
+    assert cg_read(pid, "cpu", "cpu.rt_period_us") == "500000"
+    assert cg_read(pid, "cpu", "cpu.rt_runtime_us") == "5000"
+    assert cg_read(pid, "cpuset", "cpuset.mems") == "0"
+    # The kernel refuses cpu.shares on an idle group: idle last.
+    r = orun.cmd("update", "--cpu-idle", "1", cid)
+    assert r.returncode == 0, r.stderr
+    assert cg_read(pid, "cpu", "cpu.idle") == "1"
+    res = saved_resources(orun, cid)["cpu"]
+    assert (res["burst"], res["idle"], res["realtimePeriod"], res["realtimeRuntime"], res["mems"]) == \
+        (10000, 1, 500000, 5000, "0")
+
+
+def test_update_check_before_update_compares_with_the_usage(orun, limited):
+    cid, pid = limited
+    # 16 MiB in the container's tmpfs /dev/shm: charged to its memory cgroup, and not reclaimable
+    # without swap.
+    r = orun.cmd("exec", cid, "dd", "if=/dev/zero", "of=/dev/shm/fill", "bs=1M", "count=16")
+    assert r.returncode == 0, r.stderr
+    usage = int(cg_read(pid, "memory", "memory.usage_in_bytes"))
+    assert usage > 16 << 20
+    low = {"memory": {"limit": 8 << 20, "checkBeforeUpdate": True}}
+    one_error(orun.cmd("update", "--resources", "-", cid, input=json.dumps(low)),
+              "linux.resources.memory.limit", f"{8 << 20} is below the current usage")
+    assert cg_read(pid, "memory", "memory.limit_in_bytes") == str(256 << 20)
+    assert saved_resources(orun, cid)["memory"]["limit"] == 256 << 20
+    ok = {"memory": {"limit": 128 << 20, "checkBeforeUpdate": True}}
+    assert orun.cmd("update", "--resources", "-", cid, input=json.dumps(ok)).returncode == 0
+    assert cg_read(pid, "memory", "memory.limit_in_bytes") == str(128 << 20)
+
+
 @pytest.mark.parametrize("source", ["stdin", "file"])
 def test_update_resources_json(orun, limited, tmp_path, source):
     cid, pid = limited
@@ -233,6 +278,8 @@ def test_update_resources_json(orun, limited, tmp_path, source):
     (["--resources", "-"], '[1]', ["--resources", "object"]),
     (["--resources", "/no/such/file"], None, ["/no/such/file"]),
     (["--cpuset-cpus", "999"], None, ["linux.resources.cpu.cpus", "cpuset.cpus"]),
+    (["--resources", "-"], '{"unified": {"../x": "1"}}', ['unified["../x"]', "file name"]),
+    (["--resources", "-"], '{"unified": {"cgroup.procs": "1"}}', ['unified["cgroup.procs"]', "refused"]),
 ])
 def test_update_bad_input_names_the_field(orun, limited, args, stdin, needles):
     cid, pid = limited
@@ -273,10 +320,10 @@ def test_update_pids_and_memory_limits_bite(orun, limited, test_mark):
 
 # ---- events ----------------------------------------------------------------------------------------
 
-def test_events_stats_once(orun, bundle):
+def test_events_stats_once_and_at_an_interval(orun, bundle, orun_bin):
     need(HYBRID, "a hybrid cgroup host (v1 controllers)")
     bundle.config["linux"]["resources"]["pids"] = {"limit": 50}
-    cid, _ = start_running(orun, bundle, "sleep 1000 & sleep 1000 & exec sleep 1000")
+    cid, init = start_running(orun, bundle, "sleep 1000 & sleep 1000 & exec sleep 1000")
     wait_procs(orun, cid, 3)
     r = orun.cmd("events", "--stats", cid)
     assert r.returncode == 0, r.stderr
@@ -292,6 +339,22 @@ def test_events_stats_once(orun, bundle):
     assert len(data["cpu"]["usage"]["percpu"]) == os.cpu_count()
     assert set(data) >= {"cpu", "memory", "pids", "blkio", "hugetlb"}
     assert "throttledPeriods" in data["cpu"]["throttling"]
+    # cpu usage comes from cpuacct: never above what the kernel counts afterwards.
+    assert 0 < data["cpu"]["usage"]["total"] <= int(cg_read(init, "cpuacct", "cpuacct.usage"))
+    assert sum(data["cpu"]["usage"]["percpu"]) <= int(cg_read(init, "cpuacct", "cpuacct.usage"))
+
+    # --interval streams a sample per tick until stopped.
+    proc = subprocess.Popen([orun_bin, "--root", orun.root, "events", "--interval", "100ms", cid],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        events = Lines(proc)
+        samples = [events.next() for _ in range(3)]
+    finally:
+        proc.kill()
+        proc.wait()
+    assert [(e["type"], e["id"], e["data"]["pids"]["current"]) for e in samples] == [("stats", cid, 3)] * 3
+    usage = [e["data"]["cpu"]["usage"]["total"] for e in samples]
+    assert usage == sorted(usage)
 
 
 def test_events_errors(orun, bundle):
@@ -370,7 +433,10 @@ def test_delete_kills_what_outlives_the_init_and_removes_every_cgroup(orun, bund
     wait_procs(orun, cid, 3)
     with open(f"/proc/{init}/cgroup") as f:
         controllers = [line.split(":")[1] for line in f]
-    dirs = {c: cg_dir(init, c.split(",")[0].replace("name=", "")) if c else cg_dir(init, "") for c in controllers}
+    first = lambda c: c.split(",")[0].replace("name=", "")  # noqa: E731
+    # A hierarchy that another test mounted in its own mount namespace shows in /proc/PID/cgroup too.
+    controllers = [c for c in controllers if not c or os.path.isdir("/sys/fs/cgroup/" + first(c))]
+    dirs = {c: cg_dir(init, first(c)) if c else cg_dir(init, "") for c in controllers}
     assert all(os.path.isdir(d) for d in dirs.values()), dirs
     assert orun.kill(cid, "KILL").returncode == 0
     wait_for(lambda: status_of(orun, cid) == "stopped", "the init to die")

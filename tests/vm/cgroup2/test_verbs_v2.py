@@ -76,6 +76,8 @@ def test_events_stats_and_an_oom_kill(orun, bundle, orun_bin):
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert json.loads(proc.stdout.readline())["type"] == "stats"  # the OOM watch is in place
+        second = json.loads(proc.stdout.readline())  # and the stream goes on at the interval
+        assert second["type"] == "stats" and second["data"]["pids"]["limit"] == 50
         open(go, "w").close()
         wait_for(lambda: int(dict(line.split() for line in cg_file(pid, "memory.events").splitlines())["oom_kill"]),
                  "the OOM kill", timeout=60)
@@ -87,6 +89,22 @@ def test_events_stats_and_an_oom_kill(orun, bundle, orun_bin):
             proc.wait()
     assert proc.returncode == 0, err
     assert {"type": "oom", "id": cid} in [json.loads(line) for line in out.splitlines()]
+
+
+def test_update_check_before_update_compares_with_memory_current(orun, bundle):
+    bundle.config["linux"]["resources"]["memory"] = {"limit": 256 * MiB}
+    # 16 MiB in the container's tmpfs /dev/shm: charged to its cgroup, not reclaimable without swap.
+    cid, pid = start_running(orun, bundle, "dd if=/dev/zero of=/dev/shm/fill bs=1M count=16; exec sleep 1000")
+    wait_for(lambda: int(cg_file(pid, "memory.current")) > 16 * MiB, "16 MiB in /dev/shm")
+    low = {"memory": {"limit": 8 * MiB, "checkBeforeUpdate": True}}
+    r = orun.cmd("update", "--resources", "-", cid, input=json.dumps(low))
+    assert r.returncode != 0 and f"linux.resources.memory.limit: {8 * MiB} is below the current usage" in r.stderr, \
+        r.stderr
+    assert cg_file(pid, "memory.max") == str(256 * MiB)
+    ok = {"memory": {"limit": 128 * MiB, "checkBeforeUpdate": True}}
+    r = orun.cmd("update", "--resources", "-", cid, input=json.dumps(ok))
+    assert r.returncode == 0, r.stderr
+    assert cg_file(pid, "memory.max") == str(128 * MiB)
 
 
 def test_ps_and_kill_all(orun, bundle):
