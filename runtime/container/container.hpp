@@ -6,12 +6,14 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/fd.hpp"
 #include "base/result.hpp"
 #include "container/state.hpp"
+#include "spec/config.hpp"
 
 namespace orun::container {
 
@@ -35,6 +37,11 @@ struct CreateOptions {
 
 struct Created {
   pid_t pid = 0;
+  // What `run` needs for its start and delete, which would otherwise read back state.json and
+  // the saved config.json.
+  State state;
+  std::optional<spec::Hooks> hooks;
+  bool has_process = false;
 };
 
 [[nodiscard]] Result<Created> create(const Globals& g, const std::string& id, const CreateOptions& opt);

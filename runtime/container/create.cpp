@@ -34,7 +34,7 @@ namespace {
 struct CreateGuard {
   std::string dir;
   std::unique_ptr<cgroups::Manager> cgroup;
-  ChildPid stage1;
+  ChildPid child;  // our child: stage-1, or the init itself when it was cloned
   pid_t init = 0;
   bool armed = true;
   // Set once the first hook may have run: the spec continues a failed create at delete, so
@@ -44,7 +44,7 @@ struct CreateGuard {
   ~CreateGuard() {
     if (!armed) return;
     if (init > 0) ::kill(init, SIGKILL);
-    stage1.reset();
+    child.reset();
     if (cgroup) (void)cgroup->destroy();
     if (!dir.empty()) (void)remove_tree(dir);
     if (poststop) poststop();
@@ -206,38 +206,49 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
   Fd start_sock = TRY(unix_listen(start_socket_path(lock.get()), SOCK_SEQPACKET));
   plan.start_fd = start_sock.get();
 
+  // On pure cgroup v2 the init can be born in its cgroup (clone3 CLONE_INTO_CGROUP): no
+  // cgroup.procs write, whose migration waits for an RCU grace period. (A systemd scope does not
+  // exist yet: it starts with stage-1.)
+  Fd cgroup_dir;
+  if (auto paths = guard.cgroup->paths(); !placed_by_parent && paths.size() == 1 && paths.begin()->first.empty()) {
+    cgroup_dir = Fd(::open(paths.begin()->second.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    plan.cgroup_fd = cgroup_dir.get();
+  }
+
   auto pair = TRY(linux::make_sync_pair());
   plan.sync_fd = pair.child.get();
   plan.lock_fd = lock.get();
-  pid_t pid = ::fork();
-  if (pid < 0) return sys_error("fork");
-  if (pid == 0) {
-    pair.parent.reset();
-    linux::stage1_main(plan);
-  }
-  guard.stage1 = ChildPid(pid);
+  plan.parent_sync_fd = pair.parent.get();
+  linux::Spawned spawned = TRY(linux::spawn_container(plan));
+  guard.child = ChildPid(spawned.pid);
   pair.child.reset();
   start_sock.reset();
+  cgroup_dir.reset();
   plan.process.seccomp_listener.reset();
   const int sock = pair.parent.get();
   if (placed_by_parent) {
-    TRY(guard.cgroup->add(pid));
+    TRY(guard.cgroup->add(spawned.pid));
     TRY(linux::send_msg(sock, linux::Msg::CgroupReady));
   }
+
+  auto record_init = [&](pid_t init) -> Result<> {
+    guard.init = init;
+    st.pid = init;
+    st.pid_start_time = process_start_time(st.pid);
+    return save_state(g.root, st);
+  };
+  if (spawned.is_init) TRY(record_init(spawned.pid));
 
   for (;;) {
     linux::Message m = TRY(linux::recv_msg(sock));
     switch (m.type) {
       case linux::Msg::UsermapPls:
-        TRY(linux::write_id_maps(pid, *cfg.linux));
+        TRY(linux::write_id_maps(spawned.pid, *cfg.linux));
         TRY(linux::send_msg(sock, linux::Msg::UsermapAck));
         continue;
       case linux::Msg::InitPid:
-        guard.init = m.value;
-        guard.stage1.wait();
-        st.pid = m.value;
-        st.pid_start_time = process_start_time(st.pid);
-        TRY(save_state(g.root, st));
+        guard.child.wait();
+        TRY(record_init(m.value));
         continue;
       case linux::Msg::HooksPls: {
         std::string json = oci_state_json(st, Status::creating);
@@ -267,7 +278,8 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
   TRY(save_state(g.root, st));
   if (!opt.pid_file.empty()) TRY(write_file_atomic(opt.pid_file, std::to_string(st.pid), 0644));
   guard.armed = false;
-  return Created{st.pid};
+  guard.child.release();  // a cloned init is ours, to be reaped by our caller
+  return Created{st.pid, std::move(st), std::move(cfg.hooks), cfg.process.has_value()};
 }
 
 }  // namespace orun::container

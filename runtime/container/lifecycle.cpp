@@ -62,6 +62,32 @@ Status live_status(const std::string& root, const State& st) {
   return s;
 }
 
+namespace {
+
+// Start a container known to be created, holding its lock: shared by start and run.
+Result<> start_created(const Globals& g, int lock_fd, const State& st, const std::optional<spec::Hooks>& hooks) {
+  Fd conn = TRYC(unix_connect(start_socket_path(lock_fd), SOCK_SEQPACKET), "connect to the container init");
+  // The state as the startContainer hooks must see it: created, not the creating of create time.
+  TRY(linux::send_msg(conn.get(), linux::Msg::Start, 0, oci_state_json(st, Status::created)));
+  ::unlink((state_dir(g.root, st.id) + "/start.sock").c_str());
+  // The init execs with this connection close-on-exec: EOF means it ran.
+  auto reply = linux::recv_msg(conn.get());
+  if (reply) return std::unexpected(linux::message_error(*reply));
+  if (reply.error().code != EPIPE) return std::unexpected(reply.error());
+
+  if (hooks && !hooks->poststart.empty()) {
+    std::string json = oci_state_json(st, Status::running);
+    for (auto& e : linux::run_hooks_all(hooks->poststart, "poststart", json)) g.warn(e.message);
+  }
+  return {};
+}
+
+Result<> no_process(const std::string& id) {
+  return fail("cannot start container \"" + id + "\": config.json has no process", EINVAL);
+}
+
+}  // namespace
+
 Result<> start(const Globals& g, const std::string& id) {
   Fd lock = TRY(lock_container(g.root, id));
   State st = TRY(load_state(g.root, id));
@@ -69,22 +95,8 @@ Result<> start(const Globals& g, const std::string& id) {
   if (status != Status::created)
     return fail("cannot start container \"" + id + "\": it is " + to_string(status), EINVAL);
   spec::Config cfg = TRY(saved_config(g.root, id));
-  if (!cfg.process) return fail("cannot start container \"" + id + "\": config.json has no process", EINVAL);
-
-  Fd conn = TRYC(unix_connect(start_socket_path(lock.get()), SOCK_SEQPACKET), "connect to the container init");
-  // The state as the startContainer hooks must see it: created, not the creating of create time.
-  TRY(linux::send_msg(conn.get(), linux::Msg::Start, 0, oci_state_json(st, Status::created)));
-  ::unlink((state_dir(g.root, id) + "/start.sock").c_str());
-  // The init execs with this connection close-on-exec: EOF means it ran.
-  auto reply = linux::recv_msg(conn.get());
-  if (reply) return std::unexpected(linux::message_error(*reply));
-  if (reply.error().code != EPIPE) return std::unexpected(reply.error());
-
-  if (cfg.hooks && !cfg.hooks->poststart.empty()) {
-    std::string json = oci_state_json(st, Status::running);
-    for (auto& e : linux::run_hooks_all(cfg.hooks->poststart, "poststart", json)) g.warn(e.message);
-  }
-  return {};
+  if (!cfg.process) return no_process(id);
+  return start_created(g, lock.get(), st, cfg.hooks);
 }
 
 Result<std::string> state(const Globals& g, const std::string& id) {
@@ -109,21 +121,13 @@ Result<> kill(const Globals& g, const std::string& id, int sig, bool all) {
   return {};
 }
 
-Result<> remove(const Globals& g, const std::string& id, bool force) {
-  TRY(check_id(id));
-  auto lock = lock_container(g.root, id);
-  if (!lock) {
-    // runc: deleting an unknown container with --force succeeds.
-    if (force && lock.error().code == ENOENT) return {};
-    return std::unexpected(lock.error());
-  }
-  std::string dir = state_dir(g.root, id);
-  auto loaded = load_state(g.root, id);
-  if (!loaded) {
-    if (!force) return std::unexpected(loaded.error());
-    return remove_tree(dir);  // a directory without a readable record: debris
-  }
-  State st = std::move(*loaded);
+namespace {
+
+// Delete a container whose record is loaded, holding its lock: shared by delete and run. `hooks`
+// gives the poststop hooks when the caller has the config at hand; else they are read from the
+// saved config.json.
+Result<> remove_loaded(const Globals& g, const State& st, bool force, const std::optional<spec::Hooks>* hooks) {
+  const std::string& id = st.id;
   Status status = live_status(g.root, st);
   if (status != Status::stopped && !force)
     return fail("cannot delete container \"" + id + "\" that is " + to_string(status) + " (use --force)", EBUSY);
@@ -137,12 +141,35 @@ Result<> remove(const Globals& g, const std::string& id, bool force) {
   if (auto cg = cgroups::load_manager(st.cgroup_paths, st.systemd_unit)) TRY((*cg)->destroy());
 
   if (st.recorded == "created") {
-    if (auto cfg = saved_config(g.root, id); cfg && cfg->hooks) {
+    std::optional<spec::Hooks> saved;
+    if (!hooks) {
+      if (auto cfg = saved_config(g.root, id)) saved = std::move(cfg->hooks);
+      hooks = &saved;
+    }
+    if (*hooks) {
       std::string json = oci_state_json(st, Status::stopped);
-      for (auto& e : linux::run_hooks_all(cfg->hooks->poststop, "poststop", json)) g.warn(e.message);
+      for (auto& e : linux::run_hooks_all((*hooks)->poststop, "poststop", json)) g.warn(e.message);
     }
   }
-  return remove_tree(dir);
+  return remove_tree(state_dir(g.root, id));
+}
+
+}  // namespace
+
+Result<> remove(const Globals& g, const std::string& id, bool force) {
+  TRY(check_id(id));
+  auto lock = lock_container(g.root, id);
+  if (!lock) {
+    // runc: deleting an unknown container with --force succeeds.
+    if (force && lock.error().code == ENOENT) return {};
+    return std::unexpected(lock.error());
+  }
+  auto loaded = load_state(g.root, id);
+  if (!loaded) {
+    if (!force) return std::unexpected(loaded.error());
+    return remove_tree(state_dir(g.root, id));  // a directory without a readable record: debris
+  }
+  return remove_loaded(g, *loaded, force, nullptr);
 }
 
 Result<std::vector<ListEntry>> list(const Globals& g) {
@@ -177,8 +204,14 @@ Result<int> run(const Globals& g, const std::string& id, RunOptions opt) {
     ::sigprocmask(SIG_BLOCK, &set, &old);
     if (opt.create.console_socket.empty()) opt.create.console_master = &master;
   }
+  // The container just created is known: start and delete it from what create parsed and
+  // recorded instead of reading state.json and config.json back.
   Created c = TRY(create(g, id, opt.create));
-  auto started = start(g, id);
+  auto started = [&]() -> Result<> {
+    Fd lock = TRY(lock_container(g.root, id));
+    if (!c.has_process) return no_process(id);
+    return start_created(g, lock.get(), c.state, c.hooks);
+  }();
   if (!started) {
     (void)remove(g, id, true);
     return std::unexpected(started.error());
@@ -186,7 +219,10 @@ Result<int> run(const Globals& g, const std::string& id, RunOptions opt) {
   if (opt.detach) return 0;
   auto status = supervise(c.pid, master.valid() ? master.get() : -1);
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
-  if (!opt.keep) TRY(remove(g, id, true));
+  if (!opt.keep) {
+    Fd lock = TRY(lock_container(g.root, id));
+    TRY(remove_loaded(g, c.state, true, &c.hooks));
+  }
   return exit_code_of(TRY(std::move(status)));
 }
 

@@ -1,6 +1,7 @@
 #include "init.hpp"
 
 #include <sched.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -115,17 +116,69 @@ void join_session_keyring(const std::string& id) {
   exec_container_process(p.process, conn, exe, state_json, host_pid);
 }
 
-}  // namespace
+// The parent's fds the child must not hold: its sync end (EOF tells the child the parent died),
+// its flock on the state directory (it would outlive create), the cgroup directory.
+void close_parent_fds(const InitPlan& p) {
+  for (int fd : {p.parent_sync_fd, p.lock_fd, p.cgroup_fd})
+    if (fd >= 0) ::close(fd);
+}
 
-void stage1_main(InitPlan& p) {
+// Join the container's cgroups by writing "0" to each cgroup.procs: where the init could not be
+// born in its cgroup (v1 and hybrid hosts, or no clone3), and always before a new cgroup namespace
+// is made, so that the container's cgroup becomes its root.
+void join_cgroups(const InitPlan& p) {
+  for (const auto& procs : p.cgroup_procs) CHECK_OR_DIE(p.sync_fd, write_file(procs, "0"));
+}
+
+// The init as the parent's own child, made by clone3 in its new namespaces (and on cgroup v2 in its
+// cgroup): what stage-1 does, less the fork.
+[[noreturn]] void cloned_init_main(InitPlan& p) {
   const int sock = p.sync_fd;
-  ::close(p.lock_fd);
+  close_parent_fds(p);
+  if (p.config->process) CHECK_OR_DIE(sock, apply_host_limits(p.process));
+  if (p.cgroup_fd < 0) join_cgroups(p);
+  CHECK_OR_DIE(sock, join_namespaces(p.ns));
+  if ((p.ns.unshare_flags & CLONE_NEWCGROUP) && ::unshare(CLONE_NEWCGROUP) < 0)
+    child_fail(sock, sys_error("unshare cgroup namespace").error());
+  init_main(p);
+}
+
+// One process is enough when nothing has to happen between making one namespace and the next
+// (and the cgroup is one we can enter ourselves): a user namespace (new or joined) must own the others and a new one needs its maps written by the
+// parent first; joining a pid namespace moves only later children; a new time namespace needs its
+// offsets before a process enters it.
+bool init_can_be_cloned(const InitPlan& p) {
+  // A systemd scope starts with its first process, stage-1, placed by the parent.
+  if (p.wait_for_cgroup) return false;
+  if (p.ns.has(spec::NamespaceType::user) || p.ns.has(spec::NamespaceType::time)) return false;
+  for (const auto& j : p.ns.join)
+    if (j.type == spec::NamespaceType::pid) return false;
+  return true;
+}
+
+// clone3 as fork, with namespaces and a target cgroup; -1 with errno when the kernel refuses
+// (before 5.3 no clone3, before 5.7 no CLONE_INTO_CGROUP).
+pid_t clone_init(const InitPlan& p) {
+  struct clone_args args{};
+  // The cgroup namespace is unshared by the child once it is in its cgroup (on hybrid hosts
+  // it writes cgroup.procs first).
+  args.flags = static_cast<uint64_t>(p.ns.unshare_flags & ~CLONE_NEWCGROUP);
+  if (p.cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(p.cgroup_fd);
+  }
+  args.exit_signal = SIGCHLD;
+  return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+}
+
+[[noreturn]] void stage1_main(InitPlan& p) {
+  const int sock = p.sync_fd;
+  close_parent_fds(p);
   if (p.wait_for_cgroup) CHECK_OR_DIE(sock, expect_msg(sock, Msg::CgroupReady));
   // Limits that a new user namespace could no longer raise or lower: set them
   // here, with the host's privileges; fork and exec pass them on to the init.
   if (p.config->process) CHECK_OR_DIE(sock, apply_host_limits(p.process));
-  // Join the cgroup before a new cgroup namespace is made, so it becomes the root.
-  for (const auto& procs : p.cgroup_procs) CHECK_OR_DIE(sock, write_file(procs, "0"));
+  join_cgroups(p);
   CHECK_OR_DIE(sock, join_namespaces(p.ns));
   if (p.ns.new_user) {
     if (::unshare(CLONE_NEWUSER) < 0) child_fail(sock, sys_error("unshare user namespace").error());
@@ -151,6 +204,22 @@ void stage1_main(InitPlan& p) {
   if (pid == 0) init_main(p);
   CHECK_OR_DIE(sock, send_msg(sock, Msg::InitPid, pid));
   ::_exit(0);
+}
+
+}  // namespace
+
+Result<Spawned> spawn_container(InitPlan& p) {
+  if (init_can_be_cloned(p)) {
+    pid_t pid = clone_init(p);
+    if (pid == 0) cloned_init_main(p);
+    if (pid > 0) return Spawned{pid, true};
+    // An older kernel, or a refused combination: stage-1 makes the same namespaces step by step
+    // and reports a real failure with its field.
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork");
+  if (pid == 0) stage1_main(p);
+  return Spawned{pid, false};
 }
 
 }  // namespace orun::linux

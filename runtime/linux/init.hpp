@@ -1,8 +1,9 @@
-// The two processes `orun create` forks (see sync.hpp for the handshake):
-// stage-1 joins and creates namespaces and forks the container init, which
-// builds the root file system, waits for `orun start`, drops privileges and
-// execs the container's process. Everything is prepared by the parent in an
-// InitPlan; the children only apply it.
+// The processes `orun create` starts (see sync.hpp for the handshake): the
+// container init, which builds the root file system, waits for `orun start`,
+// drops privileges and execs the container's process; where a user, time or
+// joined pid namespace needs a step in between, first a stage-1 that joins and
+// creates the namespaces and forks the init. Everything is prepared by the
+// parent in an InitPlan; the children only apply it.
 #pragma once
 #include <optional>
 #include <string>
@@ -21,12 +22,14 @@ struct InitPlan {
   std::string rootfs;  // absolute host path
   NamespacePlan ns;
   RootfsOptions rootfs_options;
-  std::vector<std::string> cgroup_procs;  // cgroup.procs files stage-1 joins by writing "0"
+  std::vector<std::string> cgroup_procs;  // cgroup.procs files the child joins by writing "0"
+  int cgroup_fd = -1;    // cgroup v2 directory the init is cloned into (CLONE_INTO_CGROUP); -1: cgroup_procs
   // The parent places stage-1 in its cgroup itself (a systemd scope starts with stage-1's pid):
   // stage-1 waits for CgroupReady before anything else.
   bool wait_for_cgroup = false;
   ProcessPlan process;  // empty when config.json has no process
   int sync_fd = -1;      // child end of the sync socketpair
+  int parent_sync_fd = -1;  // the parent's end: the child closes it, so that it reads EOF if the parent dies
   int lock_fd = -1;      // the parent's flock on the state directory: closed at once, or it outlives create
   int start_fd = -1;     // listening start socket; accept() blocks until `orun start`
   bool no_pivot = false;
@@ -34,7 +37,14 @@ struct InitPlan {
   bool console = false;  // process.terminal: make a pty and send the master to the parent
 };
 
-// stage-1: never returns.
-[[noreturn]] void stage1_main(InitPlan& plan);
+struct Spawned {
+  pid_t pid;
+  bool is_init;  // the init itself, cloned into its namespaces; else stage-1, which reports InitPid
+};
+
+// Start the container's first child. With no user, time or joined pid namespace that is the init,
+// made by one clone3 with its new namespaces and (cgroup_fd) in its cgroup: no cgroup.procs write,
+// no second fork. Otherwise, or where the kernel refuses clone3, stage-1.
+[[nodiscard]] Result<Spawned> spawn_container(InitPlan& plan);
 
 }  // namespace orun::linux

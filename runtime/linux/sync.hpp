@@ -1,5 +1,6 @@
 // The create handshake: one SOCK_SEQPACKET socketpair between `orun create`
-// (the parent) and the two processes it forks. Typed messages, a fixed
+// (the parent) and the processes it starts: the init alone when one clone3 can
+// make it (init.hpp), else stage-1 first, which forks the init. Typed messages, a fixed
 // header and an optional payload; fds travel by SCM_RIGHTS. No JSON is
 // parsed in the children: payloads they receive are passed through as bytes.
 //
@@ -9,7 +10,7 @@
 //                          CgroupReady -->  (waits for it before anything else)
 //                                   <--  UsermapPls  (after unshare(CLONE_NEWUSER))
 //   write uid_map, gid_map  UsermapAck -->
-//                                   <--  InitPid {pid}   then stage-1 exits
+//                                   <--  InitPid {pid}   then stage-1 exits (no stage-1: clone3 gave the pid)
 //                                                                   <--  HooksPls (mounts done)
 //   run prestart, createRuntime hooks
 //                           HooksAck {init's host pid, state JSON for hooks} ---------->
