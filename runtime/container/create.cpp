@@ -9,7 +9,6 @@
 #include <functional>
 #include <cstring>
 #include <memory>
-#include <set>
 
 #include "base/child.hpp"
 #include "base/file.hpp"
@@ -191,10 +190,7 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
   // A systemd unit starts with stage-1 in it (below); a cgroupfs one is joined by stage-1 itself.
   const bool placed_by_parent = guard.cgroup->starts_with_process();
   plan.wait_for_cgroup = placed_by_parent;
-  // Co-mounted controllers share a directory: join each once.
-  std::set<std::string> dirs;
-  for (auto& [ctrl, path] : guard.cgroup->paths())
-    if (!placed_by_parent && dirs.insert(path).second) plan.cgroup_procs.push_back(path + "/cgroup.procs");
+  if (!placed_by_parent) plan.cgroups = linux::cgroup_join(guard.cgroup->paths());
   plan.rootfs_options.rootfs = rootfs;
   plan.rootfs_options.bundle = bundle;
   auto trees = TRY(idmapped_trees(cfg, bundle));
@@ -206,14 +202,9 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
   Fd start_sock = TRY(unix_listen(start_socket_path(lock.get()), SOCK_SEQPACKET));
   plan.start_fd = start_sock.get();
 
-  // On pure cgroup v2 the init can be born in its cgroup (clone3 CLONE_INTO_CGROUP): no
-  // cgroup.procs write, whose migration waits for an RCU grace period. (A systemd scope does not
-  // exist yet: it starts with stage-1.)
-  Fd cgroup_dir;
-  if (auto paths = guard.cgroup->paths(); !placed_by_parent && paths.size() == 1 && paths.begin()->first.empty()) {
-    cgroup_dir = Fd(::open(paths.begin()->second.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    plan.cgroup_fd = cgroup_dir.get();
-  }
+  // The first child is born in its cgroup v2 (linux/cgroup_join.hpp).
+  Fd cgroup_dir = linux::open_v2_dir(plan.cgroups);
+  plan.cgroup_fd = cgroup_dir.get();
 
   auto pair = TRY(linux::make_sync_pair());
   plan.sync_fd = pair.child.get();

@@ -2,8 +2,6 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include <set>
-
 #include "base/child.hpp"
 #include "base/file.hpp"
 #include "base/strings.hpp"
@@ -92,9 +90,9 @@ Result<int> exec(const Globals& g, const std::string& id, const ExecOptions& opt
   for (const auto& ns : cfg.linux->namespaces)
     joined.namespaces.push_back({ns.type, "/proc/" + std::to_string(st.pid) + "/ns/" + linux::ns_proc_name(ns.type)});
   plan.ns = TRY(linux::plan_namespaces(joined));
-  std::set<std::string> dirs;
-  for (auto& [ctrl, path] : st.cgroup_paths)
-    if (dirs.insert(path).second) plan.cgroup_procs.push_back(path + "/cgroup.procs");
+  plan.cgroups = linux::cgroup_join(st.cgroup_paths);
+  Fd cgroup_dir = linux::open_v2_dir(plan.cgroups);
+  plan.cgroup_fd = cgroup_dir.get();
   plan.state_json = oci_state_json(st, status);
   plan.console = proc.terminal;
   plan.lock_fd = lock.get();
@@ -109,15 +107,17 @@ Result<int> exec(const Globals& g, const std::string& id, const ExecOptions& opt
   }
   auto pair = TRY(linux::make_sync_pair());
   plan.sync_fd = pair.child.get();
-  pid_t stage1 = ::fork();
+  bool born_in_v2 = false;
+  pid_t stage1 = linux::fork_into_cgroup(plan.cgroup_fd, born_in_v2);
   if (stage1 < 0) return sys_error("fork");
   if (stage1 == 0) {
     pair.parent.reset();
-    linux::exec_stage1_main(plan);
+    linux::exec_stage1_main(plan, born_in_v2);
   }
   ChildPid stage1_guard(stage1);
   pair.child.reset();
   plan.process.seccomp_listener.reset();
+  cgroup_dir.reset();
   lock.reset();
 
   pid_t pid = 0;

@@ -48,11 +48,12 @@ namespace {
 
 }  // namespace
 
-void exec_stage1_main(ExecPlan& p) {
+void exec_stage1_main(ExecPlan& p, bool born_in_v2) {
   const int sock = p.sync_fd;
   ::close(p.lock_fd);
+  if (p.cgroup_fd >= 0) ::close(p.cgroup_fd);
   CHECK_OR_DIE(sock, apply_host_limits(p.process));
-  for (const auto& procs : p.cgroup_procs) CHECK_OR_DIE(sock, write_file(procs, "0"));
+  CHECK_OR_DIE(sock, join_cgroups(p.cgroups, born_in_v2));
   CHECK_OR_DIE(sock, join_namespaces(p.ns));
   pid_t pid = ::fork();  // after setns(pid): the child is inside the container's pid namespace
   if (pid < 0) child_fail(sock, sys_error("fork").error());

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "linux/cgroup_join.hpp"
 #include "linux/namespaces.hpp"
 #include "linux/process_exec.hpp"
 
@@ -19,7 +20,8 @@ namespace orun::linux {
 struct ExecPlan {
   ProcessPlan process;
   NamespacePlan ns;                       // the init's namespaces, as /proc/<pid>/ns/* paths
-  std::vector<std::string> cgroup_procs;  // cgroup.procs files to join
+  CgroupJoin cgroups;                     // the container's cgroups
+  int cgroup_fd = -1;                     // cgroups.v2_dir, opened: stage-1 is born in it
   std::string state_json;                 // the container's state, for the seccomp listener
   int sync_fd = -1;
   int lock_fd = -1;                       // closed at once: the lock must not outlive exec's setup
@@ -29,6 +31,6 @@ struct ExecPlan {
 // The namespace file under /proc/<pid>/ns/ for a type ("net" for network, ...).
 const char* ns_proc_name(spec::NamespaceType t);
 
-[[noreturn]] void exec_stage1_main(ExecPlan& plan);
+[[noreturn]] void exec_stage1_main(ExecPlan& plan, bool born_in_v2);
 
 }  // namespace orun::linux

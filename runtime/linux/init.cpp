@@ -123,20 +123,14 @@ void close_parent_fds(const InitPlan& p) {
     if (fd >= 0) ::close(fd);
 }
 
-// Join the container's cgroups by writing "0" to each cgroup.procs: where the init could not be
-// born in its cgroup (v1 and hybrid hosts, or no clone3), and always before a new cgroup namespace
-// is made, so that the container's cgroup becomes its root.
-void join_cgroups(const InitPlan& p) {
-  for (const auto& procs : p.cgroup_procs) CHECK_OR_DIE(p.sync_fd, write_file(procs, "0"));
-}
-
 // The init as the parent's own child, made by clone3 in its new namespaces (and on cgroup v2 in its
 // cgroup): what stage-1 does, less the fork.
 [[noreturn]] void cloned_init_main(InitPlan& p) {
   const int sock = p.sync_fd;
   close_parent_fds(p);
   if (p.config->process) CHECK_OR_DIE(sock, apply_host_limits(p.process));
-  if (p.cgroup_fd < 0) join_cgroups(p);
+  // Before a new cgroup namespace is made, so that the container's cgroup becomes its root.
+  CHECK_OR_DIE(sock, join_cgroups(p.cgroups, p.cgroup_fd >= 0));
   CHECK_OR_DIE(sock, join_namespaces(p.ns));
   if ((p.ns.unshare_flags & CLONE_NEWCGROUP) && ::unshare(CLONE_NEWCGROUP) < 0)
     child_fail(sock, sys_error("unshare cgroup namespace").error());
@@ -160,8 +154,8 @@ bool init_can_be_cloned(const InitPlan& p) {
 // (before 5.3 no clone3, before 5.7 no CLONE_INTO_CGROUP).
 pid_t clone_init(const InitPlan& p) {
   struct clone_args args{};
-  // The cgroup namespace is unshared by the child once it is in its cgroup (on hybrid hosts
-  // it writes cgroup.procs first).
+  // The cgroup namespace is unshared by the child once it is in its cgroups (on hybrid hosts
+  // it joins the v1 ones first).
   args.flags = static_cast<uint64_t>(p.ns.unshare_flags & ~CLONE_NEWCGROUP);
   if (p.cgroup_fd >= 0) {
     args.flags |= CLONE_INTO_CGROUP;
@@ -171,14 +165,14 @@ pid_t clone_init(const InitPlan& p) {
   return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
 }
 
-[[noreturn]] void stage1_main(InitPlan& p) {
+[[noreturn]] void stage1_main(InitPlan& p, bool born_in_v2) {
   const int sock = p.sync_fd;
   close_parent_fds(p);
   if (p.wait_for_cgroup) CHECK_OR_DIE(sock, expect_msg(sock, Msg::CgroupReady));
   // Limits that a new user namespace could no longer raise or lower: set them
   // here, with the host's privileges; fork and exec pass them on to the init.
   if (p.config->process) CHECK_OR_DIE(sock, apply_host_limits(p.process));
-  join_cgroups(p);
+  CHECK_OR_DIE(sock, join_cgroups(p.cgroups, born_in_v2));
   CHECK_OR_DIE(sock, join_namespaces(p.ns));
   if (p.ns.new_user) {
     if (::unshare(CLONE_NEWUSER) < 0) child_fail(sock, sys_error("unshare user namespace").error());
@@ -216,9 +210,10 @@ Result<Spawned> spawn_container(InitPlan& p) {
     // An older kernel, or a refused combination: stage-1 makes the same namespaces step by step
     // and reports a real failure with its field.
   }
-  pid_t pid = ::fork();
+  bool born_in_v2 = false;
+  pid_t pid = fork_into_cgroup(p.cgroup_fd, born_in_v2);
   if (pid < 0) return sys_error("fork");
-  if (pid == 0) stage1_main(p);
+  if (pid == 0) stage1_main(p, born_in_v2);
   return Spawned{pid, false};
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "linux/cgroup_join.hpp"
 #include "linux/namespaces.hpp"
 #include "linux/process_exec.hpp"
 #include "linux/rootfs.hpp"
@@ -22,8 +23,8 @@ struct InitPlan {
   std::string rootfs;  // absolute host path
   NamespacePlan ns;
   RootfsOptions rootfs_options;
-  std::vector<std::string> cgroup_procs;  // cgroup.procs files the child joins by writing "0"
-  int cgroup_fd = -1;    // cgroup v2 directory the init is cloned into (CLONE_INTO_CGROUP); -1: cgroup_procs
+  CgroupJoin cgroups;   // what the child joins itself (empty when the parent places it: wait_for_cgroup)
+  int cgroup_fd = -1;    // cgroups.v2_dir, opened: the first child is born in it (CLONE_INTO_CGROUP)
   // The parent places stage-1 in its cgroup itself (a systemd scope starts with stage-1's pid):
   // stage-1 waits for CgroupReady before anything else.
   bool wait_for_cgroup = false;
@@ -43,8 +44,7 @@ struct Spawned {
 };
 
 // Start the container's first child. With no user, time or joined pid namespace that is the init,
-// made by one clone3 with its new namespaces and (cgroup_fd) in its cgroup: no cgroup.procs write,
-// no second fork. Otherwise, or where the kernel refuses clone3, stage-1.
+// made by one clone3 with its new namespaces and (cgroup_fd) in its cgroup v2: no second fork. Otherwise, or where the kernel refuses clone3, stage-1.
 [[nodiscard]] Result<Spawned> spawn_container(InitPlan& plan);
 
 }  // namespace orun::linux
