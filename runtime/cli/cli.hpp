@@ -1,11 +1,12 @@
-// The orun command line: main.cpp owns the global flags; each cmd_<verb>.cpp
-// registers one subcommand whose action parses nothing more and calls one
+// The orun command line: main.cpp parses the global flags and picks the verb;
+// each cmd_<verb>.cpp parses the verb's own flags (args.hpp) and calls one
 // liborun function.
 #pragma once
-#include <CLI/CLI.hpp>
-#include <functional>
+#include <array>
 #include <string>
+#include <string_view>
 
+#include "args.hpp"
 #include "base/result.hpp"
 #include "container/container.hpp"
 
@@ -13,33 +14,30 @@ namespace orun::cli {
 
 struct Cli {
   container::Globals globals;
-  std::string log_path;
-  std::string log_format = "text";
-  bool debug = false;
-  // Set by the chosen subcommand; returns the process exit status.
-  std::function<Result<int>()> action;
-  // The verbs that exec into a container must run from a sealed binary.
-  bool needs_sealed_exe = false;
+  char** argv = nullptr;
+  // The verbs that exec into a container call this before they act: it re-executes orun from a
+  // copy the container cannot write (linux/exe_protect.hpp) and returns in that copy.
+  [[nodiscard]] Result<> seal() const;
 };
 
-// Each adds its subcommand to app.
-void add_spec(CLI::App& app, Cli& cli);
-void add_create(CLI::App& app, Cli& cli);
-void add_start(CLI::App& app, Cli& cli);
-void add_run(CLI::App& app, Cli& cli);
-void add_exec(CLI::App& app, Cli& cli);
-void add_state(CLI::App& app, Cli& cli);
-void add_kill(CLI::App& app, Cli& cli);
-void add_delete(CLI::App& app, Cli& cli);
-void add_list(CLI::App& app, Cli& cli);
-void add_features(CLI::App& app, Cli& cli);
-void add_update(CLI::App& app, Cli& cli);
-void add_pause(CLI::App& app, Cli& cli);
-void add_resume(CLI::App& app, Cli& cli);
-void add_ps(CLI::App& app, Cli& cli);
-void add_events(CLI::App& app, Cli& cli);
+struct Verb {
+  std::string_view name;
+  std::string_view about;
+  // Parses args (the words after the verb) and acts; returns the exit status.
+  Result<int> (*main)(Cli& cli, const Verb& self, Args args);
+  std::string_view alias = {};
+};
 
-// The flags create and run share.
-void add_create_flags(CLI::App* sub, container::CreateOptions& opt);
+// One per cmd_<verb>.cpp.
+extern const Verb kSpec, kCreate, kStart, kRun, kExec, kState, kKill, kDelete, kList, kFeatures, kUpdate, kPause,
+    kResume, kPs, kEvents;
+
+// Parses a verb's args against its options and positionals. Returns false when --help was
+// printed: the verb then exits 0 without acting.
+[[nodiscard]] Result<bool> parse_verb(const Verb& self, Command cmd, Args args);
+
+// The options create and run share, stored into opt.
+constexpr size_t kCreateOptionCount = 6;
+std::array<Option, kCreateOptionCount> create_options(container::CreateOptions& opt);
 
 }  // namespace orun::cli

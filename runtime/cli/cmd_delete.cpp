@@ -2,18 +2,20 @@
 
 namespace orun::cli {
 
-void add_delete(CLI::App& app, Cli& cli) {
-  static std::string id;
-  static bool force = false;
-  auto* sub = app.add_subcommand("delete", "delete a stopped container (--force: any container)");
-  sub->add_flag("-f,--force", force, "kill the container first if it is not stopped");
-  sub->add_option("id", id, "container id")->required();
-  sub->callback([&cli] {
-    cli.action = [&cli]() -> Result<int> {
-      TRY(container::remove(cli.globals, id, force));
-      return 0;
-    };
-  });
+namespace {
+
+Result<int> delete_main(Cli& cli, const Verb& self, Args args) {
+  std::string id;
+  bool force = false;
+  const Option options[] = {{'f', "force", &force, "kill the container first if it is not stopped"}};
+  const Positional positionals[] = {{"ID", &id, "container id"}};
+  if (!TRY(parse_verb(self, {.options = options, .positionals = positionals}, args))) return 0;
+  TRY(container::remove(cli.globals, id, force));
+  return 0;
 }
+
+}  // namespace
+
+const Verb kDelete{"delete", "delete a stopped container (--force: any container)", delete_main};
 
 }  // namespace orun::cli

@@ -2,37 +2,45 @@
 
 namespace orun::cli {
 
-void add_exec(CLI::App& app, Cli& cli) {
-  static container::ExecOptions opt;
-  static std::string id;
-  static std::vector<std::string> args;
-  auto* sub = app.add_subcommand("exec", "run a new process inside a container");
-  sub->add_option("-p,--process", opt.process_file, "process JSON file (- for stdin) instead of args and flags");
-  sub->add_flag("-t,--tty", opt.tty, "allocate a pseudo-terminal");
-  sub->add_option("--console-socket", opt.console_socket, "unix socket that receives the pty master");
-  sub->add_option("--cwd", opt.cwd, "working directory in the container");
-  // One value per occurrence, as runc's: a vector option would swallow the id and command after it.
-  sub->add_option("-e,--env", opt.env, "KEY=VALUE to set (repeatable)")->allow_extra_args(false);
-  sub->add_option("-u,--user", opt.user, "uid[:gid]");
-  sub->add_option("-g,--additional-gids", opt.additional_gids, "additional gid (repeatable)")->allow_extra_args(false);
-  sub->add_option("-c,--cap", opt.caps, "add a capability (repeatable)")->allow_extra_args(false);
-  sub->add_flag("--no-new-privs", opt.no_new_privs, "set no_new_privs");
-  sub->add_option("--apparmor", opt.apparmor, "AppArmor profile");
-  sub->add_option("--process-label", opt.process_label, "SELinux label");
-  sub->add_flag("-d,--detach", opt.detach, "return once the process runs");
-  sub->add_option("--pid-file", opt.pid_file, "write the process's host pid here");
-  sub->add_option("--preserve-fds", opt.preserve_fds, "pass this many fds after stdio to the process");
-  sub->add_flag("--ignore-paused", opt.ignore_paused, "exec even if the container is paused");
-  sub->add_option("id", id, "container id")->required();
-  sub->add_option("command", args, "command and arguments");
-  sub->positionals_at_end();
-  sub->callback([&cli] {
-    cli.needs_sealed_exe = true;
-    cli.action = [&cli] {
-      opt.args = args;
-      return container::exec(cli.globals, id, opt);
-    };
-  });
+namespace {
+
+Result<int> exec_main(Cli& cli, const Verb& self, Args args) {
+  container::ExecOptions opt;
+  std::string id;
+  const Option options[] = {
+      {'p', "process", &opt.process_file, "process JSON file (- for stdin) instead of args and flags", "FILE"},
+      {'t', "tty", &opt.tty, "allocate a pseudo-terminal"},
+      {0, "console-socket", &opt.console_socket, "unix socket that receives the pty master", "PATH"},
+      {0, "cwd", &opt.cwd, "working directory in the container", "DIR"},
+      {'e', "env", &opt.env, "KEY=VALUE to set (repeatable)", "KEY=VALUE"},
+      {'u', "user", &opt.user, "uid[:gid]", "UID[:GID]"},
+      {'g', "additional-gids", &opt.additional_gids, "additional gid (repeatable)", "GID"},
+      {'c', "cap", &opt.caps, "add a capability (repeatable)", "CAP"},
+      {0, "no-new-privs", &opt.no_new_privs, "set no_new_privs"},
+      {0, "apparmor", &opt.apparmor, "AppArmor profile", "PROFILE"},
+      {0, "process-label", &opt.process_label, "SELinux label", "LABEL"},
+      {'d', "detach", &opt.detach, "return once the process runs"},
+      {0, "pid-file", &opt.pid_file, "write the process's host pid here", "FILE"},
+      {0, "preserve-fds", &opt.preserve_fds, "pass this many fds after stdio to the process", "N"},
+      {0, "ignore-paused", &opt.ignore_paused, "exec even if the container is paused"},
+  };
+  const Positional positionals[] = {{"ID", &id, "container id"}};
+  // As runc's: the words after the id are the command, dashes included.
+  if (!TRY(parse_verb(self,
+                      {.options = options,
+                       .positionals = positionals,
+                       .rest = &opt.args,
+                       .rest_name = "COMMAND",
+                       .rest_help = "command and arguments",
+                       .options_first = true},
+                      args)))
+    return 0;
+  TRY(cli.seal());
+  return container::exec(cli.globals, id, opt);
 }
+
+}  // namespace
+
+const Verb kExec{"exec", "run a new process inside a container", exec_main};
 
 }  // namespace orun::cli

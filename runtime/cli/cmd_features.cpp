@@ -5,14 +5,16 @@
 
 namespace orun::cli {
 
-void add_features(CLI::App& app, Cli& cli) {
-  auto* sub = app.add_subcommand("features", "print what this orun supports, as the runtime spec's features JSON");
-  sub->callback([&cli] {
-    cli.action = []() -> Result<int> {
-      std::printf("%s\n", container::features_json().c_str());
-      return 0;
-    };
-  });
+namespace {
+
+Result<int> features_main(Cli&, const Verb& self, Args args) {
+  if (!TRY(parse_verb(self, {}, args))) return 0;
+  std::printf("%s\n", container::features_json().c_str());
+  return 0;
 }
+
+}  // namespace
+
+const Verb kFeatures{"features", "print what this orun supports, as the runtime spec's features JSON", features_main};
 
 }  // namespace orun::cli

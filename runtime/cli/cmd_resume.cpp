@@ -2,16 +2,18 @@
 
 namespace orun::cli {
 
-void add_resume(CLI::App& app, Cli& cli) {
-  static std::string id;
-  auto* sub = app.add_subcommand("resume", "thaw a paused container");
-  sub->add_option("id", id, "container id")->required();
-  sub->callback([&cli] {
-    cli.action = [&cli]() -> Result<int> {
-      TRY(container::resume(cli.globals, id));
-      return 0;
-    };
-  });
+namespace {
+
+Result<int> resume_main(Cli& cli, const Verb& self, Args args) {
+  std::string id;
+  const Positional positionals[] = {{"ID", &id, "container id"}};
+  if (!TRY(parse_verb(self, {.positionals = positionals}, args))) return 0;
+  TRY(container::resume(cli.globals, id));
+  return 0;
 }
+
+}  // namespace
+
+const Verb kResume{"resume", "thaw a paused container", resume_main};
 
 }  // namespace orun::cli

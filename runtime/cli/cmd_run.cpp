@@ -1,19 +1,26 @@
+#include <algorithm>
+
 #include "cli.hpp"
 
 namespace orun::cli {
 
-void add_run(CLI::App& app, Cli& cli) {
-  static container::RunOptions opt;
-  static std::string id;
-  auto* sub = app.add_subcommand("run", "create and start a container, wait for it, and delete it");
-  add_create_flags(sub, opt.create);
-  sub->add_flag("-d,--detach", opt.detach, "return after start; the container keeps running");
-  sub->add_flag("--keep", opt.keep, "do not delete the container after it exits");
-  sub->add_option("id", id, "container id")->required();
-  sub->callback([&cli] {
-    cli.needs_sealed_exe = true;
-    cli.action = [&cli] { return container::run(cli.globals, id, opt); };
-  });
+namespace {
+
+Result<int> run_main(Cli& cli, const Verb& self, Args args) {
+  container::RunOptions opt;
+  std::string id;
+  std::array<Option, kCreateOptionCount + 2> options{};
+  std::ranges::copy(create_options(opt.create), options.begin());
+  options[kCreateOptionCount] = {'d', "detach", &opt.detach, "return after start; the container keeps running"};
+  options[kCreateOptionCount + 1] = {0, "keep", &opt.keep, "do not delete the container after it exits"};
+  const Positional positionals[] = {{"ID", &id, "container id"}};
+  if (!TRY(parse_verb(self, {.options = options, .positionals = positionals}, args))) return 0;
+  TRY(cli.seal());
+  return container::run(cli.globals, id, opt);
 }
+
+}  // namespace
+
+const Verb kRun{"run", "create and start a container, wait for it, and delete it", run_main};
 
 }  // namespace orun::cli

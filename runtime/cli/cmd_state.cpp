@@ -4,17 +4,19 @@
 
 namespace orun::cli {
 
-void add_state(CLI::App& app, Cli& cli) {
-  static std::string id;
-  auto* sub = app.add_subcommand("state", "print the state of a container as JSON");
-  sub->add_option("id", id, "container id")->required();
-  sub->callback([&cli] {
-    cli.action = [&cli]() -> Result<int> {
-      std::string json = TRY(container::state(cli.globals, id));
-      std::printf("%s\n", json.c_str());
-      return 0;
-    };
-  });
+namespace {
+
+Result<int> state_main(Cli& cli, const Verb& self, Args args) {
+  std::string id;
+  const Positional positionals[] = {{"ID", &id, "container id"}};
+  if (!TRY(parse_verb(self, {.positionals = positionals}, args))) return 0;
+  std::string json = TRY(container::state(cli.globals, id));
+  std::printf("%s\n", json.c_str());
+  return 0;
 }
+
+}  // namespace
+
+const Verb kState{"state", "print the state of a container as JSON", state_main};
 
 }  // namespace orun::cli

@@ -1,5 +1,4 @@
 #include <seccomp.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <string_view>
@@ -12,43 +11,29 @@ using namespace orun;
 
 namespace {
 
-std::string version_text() {
-  const scmp_version* v = seccomp_version();
-  return std::string("orun version ") + ORCH_VERSION + "\nspec: 1.2.0\nlibseccomp: " + std::to_string(v->major) + "." +
-         std::to_string(v->minor) + "." + std::to_string(v->micro);
+constexpr const cli::Verb* kVerbs[] = {
+    &cli::kSpec,   &cli::kCreate, &cli::kStart, &cli::kRun,      &cli::kExec,   &cli::kState,  &cli::kKill, &cli::kDelete,
+    &cli::kList,   &cli::kFeatures, &cli::kUpdate, &cli::kPause, &cli::kResume, &cli::kPs,     &cli::kEvents,
+};
+
+const cli::Verb* find_verb(std::string_view name) {
+  for (const cli::Verb* v : kVerbs)
+    if (name == v->name || (!v->alias.empty() && name == v->alias)) return v;
+  return nullptr;
 }
 
-using AddVerb = void (*)(CLI::App&, cli::Cli&);
-struct Verb {
-  const char* name;
-  AddVerb add;
-};
-constexpr Verb kVerbs[] = {
-    {"spec", cli::add_spec},   {"create", cli::add_create}, {"start", cli::add_start},
-    {"run", cli::add_run},     {"exec", cli::add_exec},     {"state", cli::add_state},
-    {"kill", cli::add_kill},   {"delete", cli::add_delete}, {"list", cli::add_list},
-    {"features", cli::add_features}, {"update", cli::add_update}, {"pause", cli::add_pause},
-    {"resume", cli::add_resume},     {"ps", cli::add_ps},         {"events", cli::add_events},
-};
+void print_version() {
+  const scmp_version* v = seccomp_version();
+  std::printf("orun version %s\nspec: 1.2.0\nlibseccomp: %u.%u.%u\n", ORCH_VERSION, v->major, v->minor, v->micro);
+}
 
-// The verb argv names: the first word that is neither a global flag nor the
-// value of a global option. Registering only that subcommand spares the CLI11
-// set-up of all the others, which was most of the user-space instructions of
-// an orun exec (two of them per `run`; docs/benchmarks.md). Without a known
-// verb (--help, a typo) every subcommand is registered, for help and errors.
-const Verb* verb_of(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "--root" || a == "--log" || a == "--log-format" || a == "--criu" || a == "--rootless") {
-      ++i;
-      continue;
-    }
-    if (a.starts_with("-")) continue;
-    for (const Verb& v : kVerbs)
-      if (a == v.name) return &v;
-    return nullptr;
+std::string verb_list() {
+  std::string out = "Subcommands:\n";
+  for (const cli::Verb* v : kVerbs) {
+    std::string name(v->name);
+    out += "  " + name + std::string(name.size() < 28 ? 28 - name.size() : 1, ' ') + std::string(v->about) + "\n";
   }
-  return nullptr;
+  return out;
 }
 
 // One error line, where engines read it: --log (JSON or text), else stderr.
@@ -57,48 +42,70 @@ int report(const Error& e) {
   return e.exit_status ? e.exit_status : 1;
 }
 
+constexpr std::string_view kLogFormats[] = {"text", "json"};
+
 }  // namespace
+
+namespace orun::cli {
+
+Result<> Cli::seal() const { return linux::ensure_sealed_exe(argv); }
+
+Result<bool> parse_verb(const Verb& self, Command cmd, Args args) {
+  std::string name = "orun " + std::string(self.name);
+  cmd.name = name;
+  cmd.about = self.about;
+  if (TRY(parse(cmd, args)) == Parsed::ok) return true;
+  std::fputs(help_text(cmd).c_str(), stdout);
+  return false;
+}
+
+}  // namespace orun::cli
 
 int main(int argc, char** argv) {
   cli::Cli c;
-  CLI::App app{"orun: an OCI container runtime, command-line compatible with runc", "orun"};
-  app.set_version_flag("-v,--version", version_text());
-  app.require_subcommand(1);
-  app.add_option("--root", c.globals.root, "root directory for container state")->capture_default_str();
-  app.add_option("--log", c.log_path, "log file (default: stderr)");
-  app.add_option("--log-format", c.log_format, "log format: text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  app.add_flag("--debug", c.debug, "log debug messages");
-  app.add_flag("--systemd-cgroup", c.globals.systemd_cgroup, "manage cgroups with systemd (cgroupsPath slice:prefix:name)");
-  // runc accepts these; orun has nothing to configure for them.
-  std::string criu;
-  std::string rootless_unused;
-  app.add_option("--criu", criu, "ignored (no checkpoint support)")->group("");
-  app.add_option("--rootless", rootless_unused, "ignored: orun detects rootless operation")->group("");
-
-  if (const Verb* v = verb_of(argc, argv)) {
-    v->add(app, c);
-  } else {
-    for (const Verb& each : kVerbs) each.add(app, c);
+  c.argv = argv;
+  std::string log_path, log_format = "text", criu, rootless;
+  bool debug = false, version = false;
+  std::vector<std::string> words;  // the verb and its arguments
+  const cli::Option options[] = {
+      {'v', "version", &version, "print the version and exit"},
+      {0, "root", &c.globals.root, "root directory for container state", "DIR"},
+      {0, "log", &log_path, "log file (default: stderr)", "FILE"},
+      {0, "log-format", &log_format, "log format: text or json", "FORMAT", kLogFormats},
+      {0, "debug", &debug, "log debug messages"},
+      {0, "systemd-cgroup", &c.globals.systemd_cgroup, "manage cgroups with systemd (cgroupsPath slice:prefix:name)"},
+      // runc accepts these; orun has nothing to configure for them.
+      {0, "criu", &criu, ""},
+      {0, "rootless", &rootless, ""},
+  };
+  std::string verbs = verb_list();
+  const cli::Command program{.name = "orun",
+                             .about = "orun: an OCI container runtime, command-line compatible with runc",
+                             .options = options,
+                             .rest = &words,
+                             .rest_name = "COMMAND",
+                             .rest_help = "a subcommand and its arguments",
+                             .options_first = true,
+                             .usage = "COMMAND [OPTIONS] [ARGUMENTS]",
+                             .footer = verbs};
+  auto parsed = cli::parse(program, cli::Args(argv + 1, argc - 1));
+  log::setup(log_path, log_format == "json" ? log::Format::json : log::Format::text, debug);
+  // runc exits 1 on every usage error.
+  if (!parsed) return report(parsed.error());
+  if (*parsed == cli::Parsed::help) {
+    std::fputs(cli::help_text(program).c_str(), stdout);
+    return 0;
   }
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    log::setup(c.log_path, c.log_format == "json" ? log::Format::json : log::Format::text, c.debug);
-    log::error(e.what());
-    // runc exits 1 on every usage error; CLI11's own codes (106, 109...) would surprise callers.
-    return 1;
+  if (version) {
+    print_version();
+    return 0;
   }
-  log::setup(c.log_path, c.log_format == "json" ? log::Format::json : log::Format::text, c.debug);
+  if (words.empty()) return report(Error{EINVAL, "missing a subcommand; see orun --help"});
+  const cli::Verb* verb = find_verb(words[0]);
+  if (!verb) return report(Error{EINVAL, "unknown subcommand \"" + words[0] + "\"; see orun --help"});
   c.globals.warn = [](const std::string& w) { log::warning(w); };
-  if (c.needs_sealed_exe) {
-    if (auto r = linux::ensure_sealed_exe(argv); !r) return report(r.error());
-  }
-  if (!c.action) return 1;
-  auto r = c.action();
+  // The verb's arguments, as argv pointers again: words holds copies, argv the originals.
+  auto r = verb->main(c, *verb, cli::Args(argv + argc - (words.size() - 1), words.size() - 1));
   if (!r) return report(r.error());
   return *r;
 }

@@ -76,6 +76,61 @@ def test_usage_errors_exit_1(orun_bin, tmp_path, argv):
     assert r.stderr.strip(), argv
 
 
+@pytest.mark.parametrize("argv,named", [
+    (["create", "--preserve-fds", "many", "c1"], "--preserve-fds"),
+    (["run", "--preserve-fds=-", "c1"], "--preserve-fds"),
+    (["exec", "--additional-gids", "x", "c1", "true"], "--additional-gids"),
+    (["exec", "-g", "-5", "c1", "true"], "--additional-gids"),
+    (["run", "--bogus", "c1"], "--bogus"),
+    (["run", "c1", "-Z"], "-Z"),
+    (["run", "-b"], "--bundle"),
+    (["delete"], "ID"),
+    (["state", "c1", "c2"], "c2"),
+    (["list", "--quiet=maybe"], "--quiet"),
+    (["ps", "--format", "yaml", "c1"], "yaml"),
+])
+def test_usage_errors_name_the_flag(orun, argv, named):
+    """A bad command line: exit 1, one line naming what is wrong, nothing created."""
+    r = orun.cmd(*argv)
+    assert r.returncode == 1, (argv, r.returncode, r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1 and named in r.stderr, (argv, r.stderr)
+    assert os.listdir(orun.root) == [], argv
+
+
+def verbs_in_help(orun_bin):
+    r = orun_raw(orun_bin, "--help")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    return re.findall(r"(?m)^  ([a-z][a-z-]*) ", r.stdout.split("Subcommands:")[1])
+
+
+def test_help_of_every_verb_is_true_to_the_man_page(orun_bin, tmp_path):
+    """`orun VERB --help` (and -h) exits 0 without acting, and every flag it lists, short form
+    included, is documented in man/orun.8.scd; so are the global ones of `orun --help`."""
+    from orun import REPO
+    with open(os.path.join(REPO, "man", "orun.8.scd")) as f:
+        page = f.read()
+    verbs = verbs_in_help(orun_bin)
+    assert {"create", "run", "exec", "ps", "update"} <= set(verbs), verbs
+    for argv in [[]] + [[v] for v in verbs]:
+        for flag in ("--help", "-h"):
+            r = orun_raw(orun_bin, "--root", tmp_path, *argv, flag, "no-such-id", cwd=tmp_path)
+            assert r.returncode == 0 and r.stderr == "", (argv, flag, r.stderr)
+            assert f"Usage: orun {' '.join(argv)}".rstrip() in r.stdout, (argv, r.stdout)
+        flags = re.findall(r"(?m)^  (?:(-[a-zA-Z]), )?--([a-z][a-z0-9-]*)", r.stdout.split("Options:")[1])
+        assert flags, (argv, r.stdout)
+        for short, long in flags:
+            if short:
+                assert f"*{short}*, *--{long}*" in page, (argv, short, long)
+            assert f"*--{long}*" in page, (argv, long)
+    assert os.listdir(tmp_path) == []
+
+
+def test_bool_flag_with_a_value(orun):
+    r = orun.cmd("list", "--quiet=false")
+    assert r.returncode == 0 and r.stdout.startswith("ID "), r.stdout
+    assert orun.cmd("list", "-q").stdout == ""
+
+
 # ---- --version ----
 
 def test_version(orun_bin):
