@@ -104,6 +104,17 @@ TEST_CASE("atomic write, read, mkdir_p, remove_tree") {
   REQUIRE(write_file_atomic(dir + "/a/b/c/f", "hello"));
   CHECK(read_file(dir + "/a/b/c/f").value() == "hello");
   CHECK(!path_exists(dir + "/a/b/c/f.tmp"));
+  // Over an existing file (exchanged, then the old one unlinked), a symlink, a directory.
+  REQUIRE(write_file_atomic(dir + "/a/b/c/f", "again"));
+  CHECK(read_file(dir + "/a/b/c/f").value() == "again");
+  CHECK(!path_exists(dir + "/a/b/c/f.tmp"));
+  REQUIRE(::symlink("f", (dir + "/a/b/c/l").c_str()) == 0);
+  REQUIRE(write_file_atomic(dir + "/a/b/c/l", "replaces the link"));
+  CHECK(read_file(dir + "/a/b/c/f").value() == "again");
+  CHECK(read_file(dir + "/a/b/c/l").value() == "replaces the link");
+  CHECK(!write_file_atomic(dir + "/a/b", "not over a directory"));
+  CHECK(path_exists(dir + "/a/b/c/f"));
+  CHECK(!path_exists(dir + "/a/b.tmp"));
   REQUIRE(write_file(dir + "/a/g", "x"));
   REQUIRE(::symlink("/etc", (dir + "/a/link").c_str()) == 0);
   REQUIRE(remove_tree(dir));

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,7 +58,19 @@ Result<> write_file_atomic(const std::string& path, std::string_view data, mode_
     Fd fd = TRY(open_fd(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
     TRYC(write_all(fd.get(), data), tmp);
   }
-  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+  // Over an existing file, exchange the two and unlink the old one rather than rename over it:
+  // ext4 flushes a file renamed over another (auto_da_alloc) and, mounted with discard, trims the
+  // replaced file's blocks then and there, 1.5 ms per rename on this host. Unlinked after the
+  // exchange, the old file goes before its delayed blocks were ever allocated. Readers see the old
+  // or the new file whole, either way.
+  // (Only with a regular file: exchanged, a directory would move to tmp.)
+  struct stat old;
+  if (::lstat(path.c_str(), &old) == 0 && S_ISREG(old.st_mode) &&
+      ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0) {
+    ::unlink(tmp.c_str());
+    return {};
+  }
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {  // no file yet, or no RENAME_EXCHANGE here
     int err = errno;
     ::unlink(tmp.c_str());
     return sys_error("rename " + tmp, err);

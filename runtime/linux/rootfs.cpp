@@ -649,11 +649,15 @@ Result<> finish_rootfs(const spec::Config& cfg) {
   for (size_t i = 0; i < masked.size(); ++i) {
     const std::string& p = masked[i];
     std::string label = "linux.maskedPaths[" + std::to_string(i) + "] (" + p + ")";
-    if (::mount("/dev/null", p.c_str(), nullptr, MS_BIND, nullptr) == 0) continue;
-    if (errno == ENOENT) continue;
-    if (errno != ENOTDIR) return std::unexpected(sys_error("bind /dev/null").error().context(label));
-    // A directory: cover it with an empty read-only tmpfs.
-    TRYC(do_mount("tmpfs", p, "tmpfs", MS_RDONLY, "", "mount tmpfs"), label);
+    // Look before mounting: a refused bind of /dev/null onto a directory costs the kernel's
+    // clean-up an expedited RCU grace period (0.5-3.5 ms each, two per default config).
+    struct stat st;
+    if (::stat(p.c_str(), &st) < 0) {
+      if (errno == ENOENT) continue;  // nothing to hide
+      return std::unexpected(sys_error("stat").error().context(label));
+    }
+    if (S_ISDIR(st.st_mode)) TRYC(do_mount("tmpfs", p, "tmpfs", MS_RDONLY, "", "mount tmpfs"), label);
+    else TRYC(do_mount("/dev/null", p, nullptr, MS_BIND, "", "bind /dev/null"), label);
   }
   if (unsigned long prop = root_propagation(cfg))
     TRYC(do_mount("", "/", nullptr, prop, ""), "linux.rootfsPropagation");
