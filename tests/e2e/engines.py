@@ -144,12 +144,18 @@ def frozen(pid):
 
 class Podman:
     """podman with vfs storage, cgroupfs, file events and orun as its default runtime, all under
-    `workdir`. Call it like the podman CLI: podman("run", "--rm", IMAGE, "true")."""
+    `workdir`. Call it like the podman CLI: podman("run", "--rm", IMAGE, "true").
 
-    def __init__(self, orun, workdir, rootfs):
+    cgroup_manager="systemd" (podman's default on systemd hosts) has podman pass orun
+    `--systemd-cgroup` and cgroupsPath `machine.slice:libpod:<id>`; containers then go into
+    machine.slice, not below a cgroup of the instance. `timeout` is each command's default."""
+
+    def __init__(self, orun, workdir, rootfs, cgroup_manager="cgroupfs", timeout=60):
         self.orun = orun
         self.workdir = workdir
         self.prefix = []
+        self.cgroup_manager = cgroup_manager
+        self.timeout = timeout
         self.cgroup_name = f"orun-e2e-podman-{secrets.token_hex(4)}"
         self.network_dir = os.path.join(workdir, "net")
         cni_plugin_dir(os.path.join(workdir, "cni-bin"))
@@ -157,7 +163,7 @@ class Podman:
         storage = os.path.join(workdir, "storage.conf")
         os.makedirs(os.path.join(workdir, "tmp"), exist_ok=True)
         with open(conf, "w") as f:
-            f.write(self.containers_conf(orun, workdir))
+            f.write(self.containers_conf(orun, workdir, cgroup_manager))
         with open(storage, "w") as f:
             f.write(f'[storage]\ndriver = "vfs"\ngraphroot = "{workdir}/storage"\n'
                     f'runroot = "{workdir}/run"\n')
@@ -170,12 +176,12 @@ class Podman:
         self.made_var_lib = not os.path.exists(VAR_LIB_CONTAINERS)
         self.had_libpod_parent = bool(cgroups_named("libpod_parent"))
         self.argv = ["podman", "--root", f"{workdir}/storage", "--runroot", f"{workdir}/run",
-                     "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
+                     "--storage-driver", "vfs", "--cgroup-manager", cgroup_manager,
                      "--events-backend", "file"]
         self("import", rootfs_tar(rootfs, os.path.join(workdir, "rootfs.tar")), IMAGE, check=True)
 
     @staticmethod
-    def containers_conf(orun, workdir):
+    def containers_conf(orun, workdir, cgroup_manager="cgroupfs"):
         # runtime_supports_json: podman then calls `orun --log-format=json --log FILE` and shows
         # the user the message of the last error line (runc and crun get the same treatment).
         return f"""[containers]
@@ -184,7 +190,7 @@ netns = "none"
 log_driver = "k8s-file"
 
 [engine]
-cgroup_manager = "cgroupfs"
+cgroup_manager = "{cgroup_manager}"
 events_logger = "file"
 events_logfile_path = "{workdir}/events.log"
 runtime = "orun"
@@ -206,7 +212,7 @@ network_config_dir = "{workdir}/net"
         """The podman argv for `podman ARGS...` on this instance."""
         args = list(args)
         # Containers go below a cgroup of this instance instead of the shared /libpod_parent.
-        if args and args[0] in ("run", "create"):
+        if args and args[0] in ("run", "create") and self.cgroup_manager == "cgroupfs":
             args.insert(1, f"--cgroup-parent=/{self.cgroup_name}")
         return self.prefix + self.argv + args
 
@@ -219,8 +225,8 @@ network_config_dir = "{workdir}/net"
         other.prefix = ["nsenter", f"--net={netns}"]
         return other
 
-    def __call__(self, *args, timeout=60, check=False, **kw):
-        return run(self.command(*args), timeout=timeout, check=check, env=self.env, **kw)
+    def __call__(self, *args, timeout=None, check=False, **kw):
+        return run(self.command(*args), timeout=timeout or self.timeout, check=check, env=self.env, **kw)
 
     def containers(self):
         return self("ps", "-aq", "--no-trunc", check=True).stdout.split()
@@ -247,12 +253,14 @@ network_config_dir = "{workdir}/net"
 class Containerd:
     """containerd with its own root, state, sockets and config under `workdir`, started in the
     background; ctr runs containers through the io.containerd.runc.v2 shim with BinaryName (ctr
-    --runc-binary) set to orun. Call it like ctr: ctr("task", "ls")."""
+    --runc-binary) set to orun. Call it like ctr: ctr("task", "ls"). `timeout` is each command's
+    default (and the daemon's start)."""
 
-    def __init__(self, orun, workdir, rootfs):
+    def __init__(self, orun, workdir, rootfs, timeout=60):
         self.orun = orun
         self.workdir = workdir
         self.prefix = []
+        self.timeout = timeout
         self.cgroup_name = self.namespace = f"orun-e2e-ctr-{secrets.token_hex(4)}"
         # What `ctr run --cni` finds at /etc/cni/net.d and /opt (cni/bin) in in_netns().
         self.network_dir = os.path.join(workdir, "cni", "net.d")
@@ -266,8 +274,8 @@ class Containerd:
         self.log = open(os.path.join(workdir, "containerd.log"), "w")
         self.daemon = subprocess.Popen(["containerd", "--config", config], stdin=subprocess.DEVNULL,
                                        stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while run(["ctr", "--address", self.address, "version"]).returncode != 0:
+        deadline = time.monotonic() + timeout
+        while run(["ctr", "--address", self.address, "version"], timeout=timeout).returncode != 0:
             if self.daemon.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"containerd did not start; see {self.log.name}")
             time.sleep(0.1)
@@ -303,20 +311,20 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
         """An OCI image layout holding the rootfs as one layer, made with umoci, as a tar."""
         layout = os.path.join(self.workdir, "oci")
         tag = IMAGE.split(":")[1]
-        run(["umoci", "init", "--layout", layout], check=True)
-        run(["umoci", "new", "--image", f"{layout}:{tag}"], check=True)
-        run(["umoci", "insert", "--image", f"{layout}:{tag}", rootfs, "/"], check=True)
+        run(["umoci", "init", "--layout", layout], check=True, timeout=self.timeout)
+        run(["umoci", "new", "--image", f"{layout}:{tag}"], check=True, timeout=self.timeout)
+        run(["umoci", "insert", "--image", f"{layout}:{tag}", rootfs, "/"], check=True, timeout=self.timeout)
         run(["umoci", "config", "--image", f"{layout}:{tag}", "--config.cmd", "sh",
-             "--config.env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"], check=True)
+             "--config.env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"], check=True, timeout=self.timeout)
         archive = os.path.join(self.workdir, "oci.tar")
-        run(["tar", "-C", layout, "-cf", archive, "."], check=True)
+        run(["tar", "-C", layout, "-cf", archive, "."], check=True, timeout=self.timeout)
         return archive
 
     def command(self, *args):
         return self.prefix + ["ctr", "--address", self.address, "--namespace", self.namespace, *args]
 
-    def __call__(self, *args, timeout=60, check=False, **kw):
-        return run(self.command(*args), timeout=timeout, check=check, **kw)
+    def __call__(self, *args, timeout=None, check=False, **kw):
+        return run(self.command(*args), timeout=timeout or self.timeout, check=check, **kw)
 
     # ctr 1.6 has no flag for the CNI directories: `ctr run --cni` reads /etc/cni/net.d and
     # /opt/cni/bin. A private mount namespace per command puts this instance's directories there.
@@ -354,7 +362,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
         left = [f"container {c}" for c in self.remove_all()]
         self.daemon.terminate()
         try:
-            self.daemon.wait(timeout=20)
+            self.daemon.wait(timeout=max(20, self.timeout // 3))
         except subprocess.TimeoutExpired:
             left.append("containerd did not stop on SIGTERM")
             self.daemon.kill()
