@@ -1,12 +1,13 @@
 """linux.resources on pure cgroup v2, each limit seen to bite from inside a real container. The
 container's own cgroup is mounted at /sys/fs/cgroup (the `cgroup` mount of `orun spec`)."""
 import os
+import shutil
 import subprocess
 
 import pytest
 
 from helpers_cgroups import dev_numbers, loop_device  # noqa: F401 (fixture)
-from orun import facts, sh
+from orun import facts, need, read_text, sh
 
 MiB = 1 << 20
 
@@ -147,3 +148,37 @@ def test_rdma_max_for_a_soft_roce_device(orun, bundle, rxe_device):
     assert r.returncode != 0
     assert f'linux.resources.rdma["no_such_hca"]: no RDMA device of that name on this host (it has {rxe_device})' \
         in r.stderr, r.stderr
+
+
+def with_ibverbs(bundle, rxe_device):
+    """The container runs the host's ibv_devinfo (ibverbs-utils; the rxe provider comes from
+    ibverbs-providers) on the soft-RoCE device: /usr bound read-only from the host, the provider
+    configuration copied in, the device's uverbs node in linux.devices."""
+    rootfs = bundle.rootfs
+    for link in ("lib", "lib64"):
+        os.symlink(f"usr/{link}", os.path.join(rootfs, link))
+    shutil.copytree("/etc/libibverbs.d", os.path.join(rootfs, "etc/libibverbs.d"))
+    node = next(f"/dev/infiniband/{u}" for u in os.listdir("/sys/class/infiniband_verbs")
+                if read_text(f"/sys/class/infiniband_verbs/{u}/ibdev").strip() == rxe_device)
+    st = os.stat(node)
+    bundle.config["mounts"].append({"destination": "/usr", "type": "bind", "source": "/usr",
+                                    "options": ["rbind", "ro"]})
+    bundle.config["linux"].setdefault("devices", []).append(
+        {"path": node, "type": "c", "major": os.major(st.st_rdev), "minor": os.minor(st.st_rdev)})
+
+
+def test_rdma_hca_handle_limit_refuses_opening_the_device(orun, bundle, rxe_device):
+    need(shutil.which("ibv_devinfo"), "ibv_devinfo (ibverbs-utils, tools/install-deps)")
+    with_ibverbs(bundle, rxe_device)
+    # A generous limit: the device opens (a verbs context charges one hca_handle).
+    resources(bundle)["rdma"] = {rxe_device: {"hcaHandles": 4, "hcaObjects": 1000}}
+    r = sh(orun, bundle, f"/usr/bin/ibv_devinfo -d {rxe_device}")
+    assert f"hca_id:\t{rxe_device}" in r.stdout, r.stdout + r.stderr
+    assert "transport:" in r.stdout
+    # No hca_handle at all: the kernel refuses the context, so ibv_devinfo cannot open the device.
+    resources(bundle)["rdma"] = {rxe_device: {"hcaHandles": 0}}
+    r = sh(orun, bundle, f"echo rdma=$(grep '^{rxe_device} ' /sys/fs/cgroup/rdma.max); "
+                         f"/usr/bin/ibv_devinfo -d {rxe_device}", rc=None)
+    assert f"rdma={rxe_device} hca_handle=0 hca_object=max" in r.stdout, r.stdout + r.stderr
+    assert r.returncode != 0, r.stdout + r.stderr
+    assert "Failed to open device" in r.stdout + r.stderr, r.stdout + r.stderr
