@@ -213,6 +213,25 @@ TEST_CASE("v2 value conversions") {
   CHECK(e.error().message.starts_with("linux.resources.memory.swap: "));
 }
 
+TEST_CASE("v2_ignored: what v2 has no file for is a warning, not an error (runc ignores it there)") {
+  spec::Resources res;
+  CHECK(v2_ignored(res).empty());
+  res.memory = spec::Memory{};
+  res.memory->disable_oom_killer = false;
+  res.block_io = spec::BlockIo{};
+  res.block_io->leaf_weight = 0;
+  res.block_io->weight_device.push_back(spec::WeightDevice{8, 0, 500, 0});
+  CHECK(v2_ignored(res).empty());  // false and 0 ask for nothing
+  res.memory->disable_oom_killer = true;
+  res.block_io->leaf_weight = 300;
+  res.block_io->weight_device.push_back(spec::WeightDevice{8, 16, std::nullopt, 200});
+  auto w = v2_ignored(res);
+  REQUIRE(w.size() == 3);
+  CHECK(w[0].starts_with("linux.resources.memory.disableOOMKiller: ignored"));
+  CHECK(w[1].starts_with("linux.resources.blockIO.leafWeight: ignored"));
+  CHECK(w[2] == "linux.resources.blockIO.weightDevice.leafWeight: ignored: cgroup v2 has no leaf weight (device 8:16)");
+}
+
 TEST_CASE("rdma.max lines") {
   CHECK(rdma_max_line("mlx5_1", spec::Rdma{3, 10000}) == "mlx5_1 hca_handle=3 hca_object=10000");
   CHECK(rdma_max_line("rxe0", spec::Rdma{2, std::nullopt}) == "rxe0 hca_handle=2 hca_object=max");
@@ -519,18 +538,22 @@ TEST_CASE("real host: V2Manager lifecycle on the cgroup2 mount (no controllers t
             "linux.resources.memory.kernelTCP: not supported on cgroup v2");
     refused([](spec::Resources& x) { x.memory.emplace().swappiness = 10; },
             "linux.resources.memory.swappiness: not supported on cgroup v2");
-    refused([](spec::Resources& x) { x.memory.emplace().disable_oom_killer = true; },
-            "linux.resources.memory.disableOOMKiller: not supported on cgroup v2");
     refused([](spec::Resources& x) { x.memory.emplace().use_hierarchy = false; },
             "linux.resources.memory.useHierarchy: cgroup v2 is always hierarchical");
     refused([](spec::Resources& x) { x.cpu.emplace().realtime_runtime = 1000; },
             "linux.resources.cpu.realtimeRuntime: not supported on cgroup v2");
-    refused([](spec::Resources& x) { x.block_io.emplace().leaf_weight = 100; },
-            "linux.resources.blockIO.leafWeight: not supported on cgroup v2");
     refused([](spec::Resources& x) { x.network.emplace().class_id = 1; },
             "linux.resources.network: net_cls and net_prio do not exist on cgroup v2");
     refused([](spec::Resources& x) { x.unified["../memory.max"] = "1"; },
             "linux.resources.unified: invalid file name \"../memory.max\"");
+    // What runc ignores on v2 is ignored, and said so through ignored() (no file is written, so
+    // this succeeds without the memory and io controllers).
+    spec::Resources skipped;
+    skipped.memory.emplace().disable_oom_killer = true;
+    skipped.block_io.emplace().leaf_weight = 100;
+    skipped.block_io->weight_device.push_back(spec::WeightDevice{8, 0, std::nullopt, 100});
+    CHECK(m.update(skipped));
+    CHECK(m.ignored(skipped).size() == 3);
 
     REQUIRE(m.kill_all(SIGKILL));
     int st = a.wait();

@@ -55,6 +55,13 @@ class Manager {
   virtual bool starts_with_process() const { return false; }
   // The systemd unit that owns the cgroup ("" with cgroupfs): kept in the state, for load_manager().
   virtual std::string systemd_unit() const { return {}; }
+  // Fields of `res` that apply()/update() leave alone on this host although they are set, as
+  // runc does (v2 has no knob for them): one "linux.resources.X: ..." line each, for the caller
+  // to log as warnings.
+  virtual std::vector<std::string> ignored(const spec::Resources& res) const {
+    (void)res;
+    return {};
+  }
 };
 
 // The manager for linux.cgroupsPath on this host (see docs/cgroups.md):

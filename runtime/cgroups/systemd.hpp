@@ -38,6 +38,7 @@ class SystemdManager : public Manager {
   std::map<std::string, std::string> paths() const override { return fs_->paths(); }
   bool starts_with_process() const override { return !started_; }
   std::string systemd_unit() const override { return unit_.name; }
+  std::vector<std::string> ignored(const spec::Resources& res) const override { return fs_->ignored(res); }
 
  private:
   Result<SystemdBus*> bus();

@@ -136,6 +136,23 @@ std::unexpected<Error> unsupported(const std::string& field, const std::string& 
 
 }  // namespace
 
+std::vector<std::string> v2_ignored(const spec::Resources& res) {
+  std::vector<std::string> out;
+  // v2 has no switch for the OOM killer (memory.oom.group is another thing): runc ignores the field.
+  if (res.memory && res.memory->disable_oom_killer.value_or(false))
+    out.push_back("linux.resources.memory.disableOOMKiller: ignored: cgroup v2 cannot disable the OOM killer");
+  // Leaf weights went with CFQ (kernel 5.0); io.weight has none, and runc ignores them on v2.
+  if (res.block_io) {
+    if (res.block_io->leaf_weight.value_or(0) != 0)
+      out.push_back("linux.resources.blockIO.leafWeight: ignored: cgroup v2 has no leaf weight");
+    for (auto& wd : res.block_io->weight_device)
+      if (wd.leaf_weight.value_or(0) != 0)
+        out.push_back("linux.resources.blockIO.weightDevice.leafWeight: ignored: cgroup v2 has no leaf weight (device " +
+                      dev(wd.major, wd.minor) + ")");
+  }
+  return out;
+}
+
 Result<> V2Manager::apply(const spec::Resources& res) {
   // As on v1: deny-all, the config's rules in order, then the devices every container needs.
   std::vector<spec::DeviceCgroup> rules = res.devices;
@@ -160,7 +177,6 @@ Result<> V2Manager::update(const spec::Resources& res) {
     const auto& m = *res.memory;
     if (m.kernel_tcp) return unsupported("memory.kernelTCP", "not supported on cgroup v2");
     if (m.swappiness) return unsupported("memory.swappiness", "not supported on cgroup v2");
-    if (m.disable_oom_killer.value_or(false)) return unsupported("memory.disableOOMKiller", "not supported on cgroup v2");
     if (m.use_hierarchy && !*m.use_hierarchy) return unsupported("memory.useHierarchy", "cgroup v2 is always hierarchical");
     // memory.kernel is deprecated (runtime-spec 1.2) and ignored, as runc does.
     if (m.check_before_update.value_or(false) && m.limit && *m.limit > 0 && has_file(dir_, "memory.current")) {
@@ -182,7 +198,6 @@ Result<> V2Manager::update(const spec::Resources& res) {
 
   if (res.block_io) {
     const auto& b = *res.block_io;
-    if (b.leaf_weight) return unsupported("blockIO.leafWeight", "not supported on cgroup v2");
     bool bfq = has_file(dir_, "io.bfq.weight");
     if (b.weight && *b.weight != 0) {
       if (bfq)
@@ -191,7 +206,6 @@ Result<> V2Manager::update(const spec::Resources& res) {
         TRY(put("blockIO.weight", "io.weight", std::to_string(blkio_weight_to_io_weight(*b.weight))));
     }
     for (auto& wd : b.weight_device) {
-      if (wd.leaf_weight) return unsupported("blockIO.weightDevice.leafWeight", "not supported on cgroup v2");
       if (!wd.weight) continue;
       if (bfq)
         TRY(put("blockIO.weightDevice", "io.bfq.weight", dev(wd.major, wd.minor) + " " + std::to_string(*wd.weight)));

@@ -4,10 +4,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cgroups/manager.hpp"
 
 namespace orun::cgroups {
+
+// The set fields that cgroup v2 has no file for and that runc ignores there (memory.disableOOMKiller
+// true, blockIO leaf weights non-zero), as warnings; V2Manager skips them.
+std::vector<std::string> v2_ignored(const spec::Resources& res);
 
 class V2Manager : public Manager {
  public:
@@ -23,6 +28,7 @@ class V2Manager : public Manager {
   Result<bool> frozen() override;
   Result<> destroy() override;
   std::map<std::string, std::string> paths() const override { return {{"", dir_}}; }
+  std::vector<std::string> ignored(const spec::Resources& res) const override { return v2_ignored(res); }
 
  private:
   std::string mount_;

@@ -187,6 +187,7 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
   spec::Resources resources = cfg.linux->resources.value_or(spec::Resources{});
   for (auto& rule : cgroups::device_rules_for(cfg.linux->devices)) resources.devices.push_back(rule);
   TRY(guard.cgroup->apply(resources));
+  for (auto& w : guard.cgroup->ignored(resources)) g.warn(w);
   // A systemd unit starts with stage-1 in it (below); a cgroupfs one is joined by stage-1 itself.
   const bool placed_by_parent = guard.cgroup->starts_with_process();
   plan.wait_for_cgroup = placed_by_parent;

@@ -173,6 +173,7 @@ Result<> update(const Globals& g, const std::string& id, const UpdateOptions& op
   spec::Resources res = TRYC(spec::parse_resources(applied.dump(-1, ' ', false, json::error_handler_t::replace)), "--resources");
   auto cg = TRY(cgroups::load_manager(st.cgroup_paths, st.systemd_unit));
   TRY(cg->update(res));
+  for (auto& w : cg->ignored(res)) g.warn(w);
 
   merge_into(saved, delta);
   linux["resources"] = saved;

@@ -34,6 +34,17 @@ def test_memory_max_oom_kills_an_allocation_past_it(orun, bundle):
     assert f["small_dd"] == "0"
 
 
+def test_disable_oom_killer_and_leaf_weights_are_ignored_with_a_warning(orun, bundle):
+    """v2 has no switch for the OOM killer and no leaf weights: as runc, orun goes on without them
+    and says so on stderr (or --log), and the OOM killer still acts."""
+    resources(bundle)["memory"] = {"limit": 32 * MiB, "swap": 32 * MiB, "disableOOMKiller": True}
+    resources(bundle)["blockIO"] = {"weight": 100, "leafWeight": 300}
+    r = sh(orun, bundle, "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; echo dd=$?")
+    assert facts(r.stdout)["dd"] == "137"
+    assert "linux.resources.memory.disableOOMKiller: ignored: cgroup v2 cannot disable the OOM killer" in r.stderr
+    assert "linux.resources.blockIO.leafWeight: ignored: cgroup v2 has no leaf weight" in r.stderr
+
+
 def test_memory_reservation_swap_and_unified(orun, bundle):
     res = resources(bundle)
     res["memory"] = {"limit": 64 * MiB, "reservation": 16 * MiB, "swap": 96 * MiB}
