@@ -255,7 +255,8 @@ Result<> V1Manager::update(const spec::Resources& res) {
       if (wd.weight)
         TRY(put(d, "blockIO.weightDevice", weight_file + "_device",
                 dev(wd.major, wd.minor) + " " + std::to_string(*wd.weight)));
-      if (wd.leaf_weight)
+      // 0 is "unset", as for the cgroup's own leafWeight (runc writes neither).
+      if (wd.leaf_weight && *wd.leaf_weight != 0)
         TRY(put(d, "blockIO.weightDevice.leafWeight", "blkio.leaf_weight_device",
                 dev(wd.major, wd.minor) + " " + std::to_string(*wd.leaf_weight)));
     }

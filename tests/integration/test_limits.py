@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from orun import need, sh, wait_for
+from orun import cgroups_named, need, sh, wait_for
 from helpers_cgroups import (HYBRID, cg_read, dev_numbers, keyed, loop_device, rootfs_file,  # noqa: F401
                              start_running)
 
@@ -160,3 +160,35 @@ def test_device_rules_apply_to_a_cgroup_that_has_children(orun, bundle):
         for d in (f"{parent}/child", parent):
             if os.path.isdir(d):
                 os.rmdir(d)
+
+
+def refused_with_nothing_left(orun, bundle, field):
+    """`orun run` of the bundle fails naming `field`, and leaves no state dir and no cgroup in any
+    hierarchy (checked before the fixture's delete --force could clean up)."""
+    cid = orun.new_id()
+    bundle.set_args("true")
+    r = orun.run(bundle, cid)
+    assert r.returncode != 0
+    assert f"linux.resources.{field}:" in r.stderr, r.stderr
+    assert not os.path.exists(os.path.join(orun.root, cid))
+    assert cgroups_named([cid]) == []
+    return r.stderr
+
+
+@pytest.mark.parametrize("block_io", [
+    {"weight": 500, "leafWeight": 300},
+    {"weightDevice": [{"major": 1, "minor": 3, "leafWeight": 300}]},
+], ids=["leafWeight", "weightDevice.leafWeight"])
+def test_blkio_leaf_weight_is_refused(orun, bundle, block_io):
+    # blkio.leaf_weight went with CFQ (kernel 5.0); BFQ has no leaf weight. runc fails here too.
+    bundle.config["linux"]["resources"]["blockIO"] = block_io
+    field = "blockIO." + ("leafWeight" if "leafWeight" in block_io else "weightDevice.leafWeight")
+    refused_with_nothing_left(orun, bundle, field)
+
+
+def test_blkio_leaf_weight_zero_is_unset(orun, bundle):
+    bundle.config["linux"]["resources"]["blockIO"] = {
+        "weight": 500, "leafWeight": 0, "weightDevice": [{"major": 1, "minor": 3, "leafWeight": 0}]}
+    cid, pid = start_running(orun, bundle, "sleep 1000")
+    assert cg_read(pid, "blkio", "blkio.bfq.weight").split()[-1] == "500"
+
