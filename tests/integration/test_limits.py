@@ -192,3 +192,11 @@ def test_blkio_leaf_weight_zero_is_unset(orun, bundle):
     cid, pid = start_running(orun, bundle, "sleep 1000")
     assert cg_read(pid, "blkio", "blkio.bfq.weight").split()[-1] == "500"
 
+
+def test_memory_use_hierarchy(orun, bundle):
+    bundle.config["linux"]["resources"]["memory"] = {"useHierarchy": True}
+    cid, pid = start_running(orun, bundle, "sleep 1000")
+    assert cg_read(pid, "memory", "memory.use_hierarchy") == "1"
+    # The kernel is always hierarchical (memory.use_hierarchy cannot be 0 since 5.16).
+    bundle.config["linux"]["resources"]["memory"] = {"useHierarchy": False}
+    refused_with_nothing_left(orun, bundle, "memory.useHierarchy")
