@@ -28,8 +28,14 @@ def show(unit, *props):
 
 
 def gone(unit):
-    """The unit is unknown to systemd: stopped and unloaded (a failed unit would stay loaded)."""
-    return show(unit, "LoadState")["LoadState"] == "not-found"
+    """The unit is stopped and unloaded (a failed unit would stay loaded). A scope is then unknown to
+    systemd. Any slice name loads on demand, without a file (as systemd makes parent slices), so
+    `systemctl show` of a slice always finds one: gone means no transient unit of that name is left,
+    just the empty slice that the query itself loaded (and that systemd collects again)."""
+    p = show(unit, "LoadState", "Transient", "ActiveState")
+    if unit.endswith(".slice"):
+        return p["Transient"] == "no" and p["ActiveState"] == "inactive"
+    return p["LoadState"] == "not-found"
 
 
 def units_matching(pattern):
@@ -181,15 +187,40 @@ def test_nested_slices_and_a_slice_unit(orun, make_bundle):
         for c in (cid, cid2):
             r = orun.delete(c, force=True)
             assert r.returncode == 0, r.stderr
+        # Both units are unloaded once stopped, the slice unit as well as the scope.
         wait_for(lambda: gone(unit), f"{unit} to be unloaded")
-        # A stopped slice stays loaded (inactive) while its parent slice is active.
-        assert show(unit2, "ActiveState")["ActiveState"] == "inactive"
+        wait_for(lambda: gone(unit2), f"{unit2} to be unloaded")
         assert [e.name for e in os.scandir(f"{CG}/{top}.slice/{top}-x.slice") if e.is_dir()] == []
         assert not os.path.exists(f"{CG}/{top}.slice/{top}-y.slice")
     finally:
         # Parent slices stay after the container, as with runc: the test removes its own.
         subprocess.run(["systemctl", "stop", f"{top}.slice"], capture_output=True)
     assert not os.path.exists(f"{CG}/{top}.slice")
+
+
+@pytest.mark.parametrize("kind", ["scope in a new slice", "slice unit"])
+def test_a_unit_in_a_new_slice_is_made_again_after_delete(orun, make_bundle, kind):
+    """Create, delete, create again with the same cgroupsPath: the same unit name in a slice that the
+    first container brought into being. Each delete leaves the unit unloaded, so systemd takes a new
+    transient unit of that name."""
+    top = f"orunt{secrets.token_hex(3)}"
+    cgroups_path, unit, path = {
+        "scope in a new slice": (f"{top}.slice:orun:again", "orun-again.scope", f"/{top}.slice/orun-again.scope"),
+        "slice unit": (f":x:{top}-again.slice", f"{top}-again.slice", f"/{top}.slice/{top}-again.slice"),
+    }[kind]
+    try:
+        for name in ("first", "second"):
+            cid, pid, got = create_with_flag(orun, make_bundle(name), "exec sleep 1000", cgroups_path)
+            assert got == unit
+            assert cgroup_of(pid) == path
+            assert show(unit, "ActiveState")["ActiveState"] == "active"
+            r = orun.delete(cid, force=True)
+            assert r.returncode == 0, r.stderr
+            wait_for(lambda: gone(unit), f"{unit} to be unloaded ({name} container)")
+            assert not os.path.exists(CG + path)
+        assert show(f"{top}.slice", "ActiveState")["ActiveState"] == "active"  # the parent stays, as with runc
+    finally:
+        subprocess.run(["systemctl", "stop", f"{top}.slice"], capture_output=True)
 
 
 def test_delete_force_after_create_was_killed_once_the_unit_was_started(orun, bundle):
