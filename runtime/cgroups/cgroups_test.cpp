@@ -483,6 +483,26 @@ TEST_CASE("real host: create, add, apply, freeze, kill, destroy") {
   for (auto& [c, dir] : paths) (void)remove_dirs(dir.substr(0, dir.rfind('/')));
 }
 
+TEST_CASE("real host: destroy removes empty hierarchies at once and still kills what one holds") {
+  if (!real_host_usable()) return;
+  std::string name = "/orun-cgtest-d-" + std::to_string(::getpid());
+  auto m = open_manager(name + "/ctr", "ignored").value();
+  auto paths = m->paths();
+  REQUIRE(paths.count("memory"));
+  REQUIRE(m->create());
+  // A process in a cgroup below the container's in the memory hierarchy alone: every other
+  // directory is empty and goes with its first rmdir, the memory one is busy.
+  REQUIRE(mkdir_p(paths["memory"] + "/sub"));
+  ChildPid b = sleeper();
+  REQUIRE(write_value(paths["memory"] + "/sub", "cgroup.procs", std::to_string(b.get())));
+  auto d = m->destroy();
+  CHECK_MESSAGE(d.has_value(), (d ? std::string() : d.error().message));
+  int sb = b.wait();
+  CHECK((WIFSIGNALED(sb) && WTERMSIG(sb) == SIGKILL));
+  for (auto& [c, dir] : paths) CHECK_MESSAGE(!path_exists(dir), c << " " << dir);
+  for (auto& [c, dir] : paths) (void)remove_dirs(dir.substr(0, dir.rfind('/')));
+}
+
 TEST_CASE("real host: a create that fails half-way leaves no directory") {
   if (!real_host_usable()) return;
   auto host = detect_host().value();
@@ -567,6 +587,22 @@ TEST_CASE("real host: V2Manager lifecycle on the cgroup2 mount (no controllers t
     REQUIRE(m.add(b.get()));
     REQUIRE(m.destroy());
     (void)b.wait();
+    CHECK_FALSE(path_exists(dir));
+
+    // A process in a cgroup the container made below its own: the first rmdir is refused
+    // (a child cgroup), so destroy() still kills it and removes both.
+    REQUIRE(m.create());
+    REQUIRE(mkdir_p(dir + "/sub"));
+    ChildPid c = sleeper();
+    REQUIRE(write_value(dir + "/sub", "cgroup.procs", std::to_string(c.get())));
+    REQUIRE(m.destroy());
+    int sc = c.wait();
+    CHECK((WIFSIGNALED(sc) && WTERMSIG(sc) == SIGKILL));
+    CHECK_FALSE(path_exists(dir));
+
+    // Empty: one rmdir.
+    REQUIRE(m.create());
+    REQUIRE(m.destroy());
     CHECK_FALSE(path_exists(dir));
   }
   CHECK(remove_dirs(base));
