@@ -59,6 +59,14 @@ TEST_CASE("state round-trips and status follows the process") {
   CHECK(back.annotations == st.annotations);
   CHECK(back.cgroup_paths == st.cgroup_paths);
   CHECK(back.recorded == "created");
+  CHECK(back.needs_config);
+  st.needs_config = false;
+  REQUIRE(save_state(root.path, st));
+  CHECK_FALSE(load_state(root.path, "c1").value().needs_config);
+  // A record by an older orun has no needsConfig: start and delete read config.json.
+  REQUIRE(write_file(state_dir(root.path, "c1") + "/state.json", R"({"pid":1,"status":"created"})"));
+  CHECK(load_state(root.path, "c1").value().needs_config);
+  REQUIRE(save_state(root.path, back));
 
   // Alive, no start socket: running; with it: created.
   CHECK(current_status(root.path, back) == Status::running);

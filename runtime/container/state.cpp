@@ -95,6 +95,7 @@ Result<State> load_state(const std::string& root, const std::string& id) {
   st.cgroups_path = j.value("cgroupsPath", "");
   st.systemd_cgroup = j.value("systemdCgroup", false);
   st.systemd_unit = j.value("systemdUnit", "");
+  st.needs_config = j.value("needsConfig", true);
   if (j.contains("annotations") && j["annotations"].is_object())
     for (auto& [k, v] : j["annotations"].items())
       if (v.is_string()) st.annotations[k] = v.get<std::string>();
@@ -119,6 +120,7 @@ Result<> save_state(const std::string& root, const State& st) {
             {"cgroupsPath", st.cgroups_path},
             {"systemdCgroup", st.systemd_cgroup},
             {"systemdUnit", st.systemd_unit},
+            {"needsConfig", st.needs_config},
             {"cgroupPaths", st.cgroup_paths}};
   return write_file_atomic(state_dir(root, st.id) + "/state.json", j.dump(), 0600);
 }
