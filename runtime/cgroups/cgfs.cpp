@@ -99,6 +99,8 @@ Result<> remove_dirs(const std::string& dir, std::chrono::milliseconds timeout) 
   return rmdir_tree(dir, std::chrono::steady_clock::now() + timeout);
 }
 
+bool remove_if_empty(const std::string& dir) { return ::rmdir(dir.c_str()) == 0 || errno == ENOENT; }
+
 Result<> collect_pids(const std::string& dir, std::vector<pid_t>& out) {
   std::string path = dir + "/cgroup.procs";
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

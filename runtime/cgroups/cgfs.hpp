@@ -29,6 +29,11 @@ bool has_file(const std::string& dir, const std::string& file);
 // fine. EBUSY (a process still leaving) is retried until `timeout`.
 [[nodiscard]] Result<> remove_dirs(const std::string& dir,
                                    std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+// One rmdir of `dir`: true when it is gone afterwards (removed now, or missing). The kernel
+// refuses it (EBUSY) while a process or a child cgroup is in it, so true also says that nothing
+// was left there to kill. destroy() tries it first: a stopped container's cgroup is usually
+// empty, and then reading cgroup.procs and walking the tree twice is wasted.
+bool remove_if_empty(const std::string& dir);
 // Append the pids in dir/cgroup.procs and in every cgroup below it.
 [[nodiscard]] Result<> collect_pids(const std::string& dir, std::vector<pid_t>& out);
 // Call `done` with growing pauses until it yields true or `timeout` passes.

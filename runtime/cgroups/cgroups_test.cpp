@@ -80,6 +80,18 @@ TEST_CASE("parse_mountinfo keeps cgroup mounts and decodes them") {
   CHECK(v2[0].fstype == "cgroup2");
 }
 
+TEST_CASE("parse_mountinfo goes by the type after the separator, not by names elsewhere") {
+  auto m = parse_mountinfo(
+      "40 1 0:50 / /mnt/cgroup rw - tmpfs cgroup rw\n"           // named cgroup, but a tmpfs
+      "41 1 0:51 / /mnt/x rw shared:2 - cgroup2Z none rw\n"      // a type that only starts so
+      "42 1 0:52 / /mnt/y rw - cgroup2\n"                        // truncated: no source, no options
+      "43 1 0:53 /a /mnt/z rw shared:3 master:1 - cgroup2 cgroup2 rw,nsdelegate");  // no final newline
+  REQUIRE(m.size() == 1);
+  CHECK(m[0].mount_point == "/mnt/z");
+  CHECK(m[0].root == "/a");
+  CHECK(m[0].super_options == std::vector<std::string>{"rw", "nsdelegate"});
+}
+
 TEST_CASE("parse_proc_cgroup splits ids, controller sets and paths") {
   auto e = parse_proc_cgroup(kHybridCgroup);
   REQUIRE(e.size() == 6);
@@ -253,6 +265,22 @@ TEST_CASE("device rule strings") {
   REQUIRE(r.size() == 1);
   CHECK(r[0].allow);
   CHECK(device_rule_string(r[0]) == "c 10:229 rwm");
+}
+
+TEST_CASE("detect_mounts: the same layout and mount points as detect_host on this machine") {
+  // Here a hybrid host (the full parse); in the VM tier pure v2 (one statfs).
+  auto full = detect_host();
+  auto quick = detect_mounts();
+  REQUIRE(full);
+  REQUIRE(quick);
+  CHECK(quick->layout == full->layout);
+  REQUIRE(quick->unified.has_value() == full->unified.has_value());
+  if (full->unified) CHECK(quick->unified->mount_point == full->unified->mount_point);
+  REQUIRE(quick->v1.size() == full->v1.size());
+  for (size_t i = 0; i < full->v1.size(); ++i) {
+    CHECK(quick->v1[i].mount_point == full->v1[i].mount_point);
+    CHECK(quick->v1[i].controllers == full->v1[i].controllers);
+  }
 }
 
 // ---- A real Manager on this host (root; v1 or hybrid layout). ----
@@ -474,6 +502,26 @@ TEST_CASE("real host: create, add, apply, freeze, kill, destroy") {
   for (auto& [c, dir] : paths) (void)remove_dirs(dir.substr(0, dir.rfind('/')));
 }
 
+TEST_CASE("real host: destroy removes empty hierarchies at once and still kills what one holds") {
+  if (!real_host_usable()) return;
+  std::string name = "/orun-cgtest-d-" + std::to_string(::getpid());
+  auto m = open_manager(name + "/ctr", "ignored").value();
+  auto paths = m->paths();
+  REQUIRE(paths.count("memory"));
+  REQUIRE(m->create());
+  // A process in a cgroup below the container's in the memory hierarchy alone: every other
+  // directory is empty and goes with its first rmdir, the memory one is busy.
+  REQUIRE(mkdir_p(paths["memory"] + "/sub"));
+  ChildPid b = sleeper();
+  REQUIRE(write_value(paths["memory"] + "/sub", "cgroup.procs", std::to_string(b.get())));
+  auto d = m->destroy();
+  CHECK_MESSAGE(d.has_value(), (d ? std::string() : d.error().message));
+  int sb = b.wait();
+  CHECK((WIFSIGNALED(sb) && WTERMSIG(sb) == SIGKILL));
+  for (auto& [c, dir] : paths) CHECK_MESSAGE(!path_exists(dir), c << " " << dir);
+  for (auto& [c, dir] : paths) (void)remove_dirs(dir.substr(0, dir.rfind('/')));
+}
+
 TEST_CASE("real host: a create that fails half-way leaves no directory") {
   if (!real_host_usable()) return;
   auto host = detect_host().value();
@@ -562,6 +610,22 @@ TEST_CASE("real host: V2Manager lifecycle on the cgroup2 mount (no controllers t
     REQUIRE(m.add(b.get()));
     REQUIRE(m.destroy());
     (void)b.wait();
+    CHECK_FALSE(path_exists(dir));
+
+    // A process in a cgroup the container made below its own: the first rmdir is refused
+    // (a child cgroup), so destroy() still kills it and removes both.
+    REQUIRE(m.create());
+    REQUIRE(mkdir_p(dir + "/sub"));
+    ChildPid c = sleeper();
+    REQUIRE(write_value(dir + "/sub", "cgroup.procs", std::to_string(c.get())));
+    REQUIRE(m.destroy());
+    int sc = c.wait();
+    CHECK((WIFSIGNALED(sc) && WTERMSIG(sc) == SIGKILL));
+    CHECK_FALSE(path_exists(dir));
+
+    // Empty: one rmdir.
+    REQUIRE(m.create());
+    REQUIRE(m.destroy());
     CHECK_FALSE(path_exists(dir));
   }
   CHECK(remove_dirs(base));

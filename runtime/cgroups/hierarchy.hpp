@@ -53,5 +53,9 @@ struct Host {
 [[nodiscard]] Result<Host> detect(std::string_view mountinfo, std::string_view proc_cgroup);
 // detect() on /proc/self/mountinfo and /proc/self/cgroup.
 [[nodiscard]] Result<Host> detect_host();
+// The layout and where each tree is mounted, for re-opening directories recorded at create
+// (load_manager): on a pure v2 host one statfs of /sys/fs/cgroup, as runc and crun detect it,
+// and then own_path and mount_root are not known (left "/"); elsewhere detect_host().
+[[nodiscard]] Result<Host> detect_mounts();
 
 }  // namespace orun::cgroups

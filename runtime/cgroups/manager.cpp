@@ -123,7 +123,7 @@ Result<std::unique_ptr<Manager>> load_cgroupfs(const Host& host, const std::map<
 
 Result<std::unique_ptr<Manager>> load_manager(const std::map<std::string, std::string>& paths,
                                               const std::string& systemd_unit) {
-  Host host = TRY(detect_host());
+  Host host = TRY(detect_mounts());
   auto fs = TRY(load_cgroupfs(host, paths));
   if (systemd_unit.empty()) return fs;
   if (!systemd_unit.ends_with(".scope") && !systemd_unit.ends_with(".slice"))

@@ -340,6 +340,11 @@ Result<bool> V1Manager::frozen() {
 }
 
 Result<> V1Manager::destroy() {
+  // Each empty directory goes at once; a busy one sends all through the full way (directories
+  // already gone are fine there: no process was in them).
+  bool all_gone = true;
+  for (const V1Dir* d : all()) all_gone = remove_if_empty(d->dir) && all_gone;
+  if (all_gone) return {};
   TRY(kill_and_wait(*this));
   // Remove every hierarchy's directory even when one fails; report the first error.
   Result<> first;

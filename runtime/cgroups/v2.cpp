@@ -267,6 +267,7 @@ Result<> V2Manager::freeze(bool frozen) { return freeze_v2(dir_, frozen); }
 Result<bool> V2Manager::frozen() { return frozen_v2(dir_); }
 
 Result<> V2Manager::destroy() {
+  if (remove_if_empty(dir_)) return {};
   TRY(kill_and_wait(*this));
   TRY(remove_dirs(dir_));
   return {};

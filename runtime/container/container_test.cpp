@@ -59,6 +59,14 @@ TEST_CASE("state round-trips and status follows the process") {
   CHECK(back.annotations == st.annotations);
   CHECK(back.cgroup_paths == st.cgroup_paths);
   CHECK(back.recorded == "created");
+  CHECK(back.needs_config);
+  st.needs_config = false;
+  REQUIRE(save_state(root.path, st));
+  CHECK_FALSE(load_state(root.path, "c1").value().needs_config);
+  // A record by an older orun has no needsConfig: start and delete read config.json.
+  REQUIRE(write_file(state_dir(root.path, "c1") + "/state.json", R"({"pid":1,"status":"created"})"));
+  CHECK(load_state(root.path, "c1").value().needs_config);
+  REQUIRE(save_state(root.path, back));
 
   // Alive, no start socket: running; with it: created.
   CHECK(current_status(root.path, back) == Status::running);
@@ -98,6 +106,41 @@ TEST_CASE("unknown and corrupt records") {
   CHECK(load_state(root.path, "bad").error().message.find("corrupt") != std::string::npos);
   CHECK(lock_container(root.path, "nope").error().code == ENOENT);
   CHECK(lock_container(root.path, "bad"));
+}
+
+TEST_CASE("state.json: unknown keys, nested values and wrong types are passed over") {
+  TempRoot root;
+  REQUIRE(mkdir_p(state_dir(root.path, "o")));
+  REQUIRE(write_file(state_dir(root.path, "o") + "/state.json", R"({
+    "future": {"pid": 7, "bundle": "/no", "list": [1, {"rootfs": "/no"}]},
+    "pid": 42, "pidStartTime": 18446744073709551615, "creatorPid": "x", "bundle": ["/no"],
+    "annotations": {"a": "b", "n": 1, "deep": {"c": "d"}, "arr": ["e"], "f": "g"},
+    "cgroupPaths": {"": "/sys/fs/cgroup/o"}, "rootfs": "/r", "status": "created",
+    "systemdCgroup": true, "needsConfig": false, "id": "other"
+  })"));
+  State st = load_state(root.path, "o").value();
+  CHECK(st.id == "o");
+  CHECK(st.pid == 42);
+  CHECK(st.pid_start_time == UINT64_MAX);
+  CHECK(st.creator_pid == 0);
+  CHECK(st.bundle.empty());
+  CHECK(st.rootfs == "/r");
+  CHECK(st.recorded == "created");
+  CHECK(st.annotations == std::map<std::string, std::string>{{"a", "b"}, {"f", "g"}});
+  CHECK(st.cgroup_paths == std::map<std::string, std::string>{{"", "/sys/fs/cgroup/o"}});
+  CHECK(st.systemd_cgroup);
+  CHECK_FALSE(st.needs_config);
+
+  // Not an object, or not JSON to the end: corrupt.
+  for (const char* bad : {"[1]", "\"x\"", "3", "{\"pid\": 1} x", "{\"pid\": 1", ""}) {
+    REQUIRE(write_file(state_dir(root.path, "o") + "/state.json", bad));
+    auto r = load_state(root.path, "o");
+    CHECK_MESSAGE(!r, bad);
+    if (!r) CHECK(r.error().code == EIO);
+  }
+  // An empty object is a record still being created.
+  REQUIRE(write_file(state_dir(root.path, "o") + "/state.json", "{}"));
+  CHECK(load_state(root.path, "o").value().recorded == "creating");
 }
 
 TEST_CASE("the OCI state document") {

@@ -178,6 +178,7 @@ Result<Created> create(const Globals& g, const std::string& id, const CreateOpti
   st.systemd_cgroup = g.systemd_cgroup;
   st.systemd_unit = cgroup->systemd_unit();
   st.cgroup_paths = cgroup->paths();
+  st.needs_config = !cfg.process || (cfg.hooks && (!cfg.hooks->poststart.empty() || !cfg.hooks->poststop.empty()));
   TRY(write_file(dir + "/config.json", config_text, 0600));
   TRY(save_state(g.root, st));
 

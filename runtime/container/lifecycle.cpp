@@ -94,6 +94,7 @@ Result<> start(const Globals& g, const std::string& id) {
   Status status = live_status(g.root, st);
   if (status != Status::created)
     return fail("cannot start container \"" + id + "\": it is " + to_string(status), EINVAL);
+  if (!st.needs_config) return start_created(g, lock.get(), st, std::nullopt);
   spec::Config cfg = TRY(saved_config(g.root, id));
   if (!cfg.process) return no_process(id);
   return start_created(g, lock.get(), st, cfg.hooks);
@@ -125,7 +126,7 @@ namespace {
 
 // Delete a container whose record is loaded, holding its lock: shared by delete and run. `hooks`
 // gives the poststop hooks when the caller has the config at hand; else they are read from the
-// saved config.json.
+// saved config.json, if the record says it has any.
 Result<> remove_loaded(const Globals& g, const State& st, bool force, const std::optional<spec::Hooks>* hooks) {
   const std::string& id = st.id;
   Status status = live_status(g.root, st);
@@ -143,7 +144,8 @@ Result<> remove_loaded(const Globals& g, const State& st, bool force, const std:
   if (st.recorded == "created") {
     std::optional<spec::Hooks> saved;
     if (!hooks) {
-      if (auto cfg = saved_config(g.root, id)) saved = std::move(cfg->hooks);
+      if (st.needs_config)
+        if (auto cfg = saved_config(g.root, id)) saved = std::move(cfg->hooks);
       hooks = &saved;
     }
     if (*hooks) {

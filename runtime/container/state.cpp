@@ -71,6 +71,106 @@ std::string now_rfc3339() {
   return buf;
 }
 
+namespace {
+
+// state.json read as a stream of parser events into State, not into a json tree: every
+// command but create starts here, and building the tree (a std::map per object, a node and
+// a string per value) was two thirds of load_state's instructions (docs/benchmarks.md).
+// Like json::value() before, a missing key or one of another type leaves the default.
+class StateReader {
+ public:
+  using number_integer_t = json::number_integer_t;
+  using number_unsigned_t = json::number_unsigned_t;
+  using number_float_t = json::number_float_t;
+  using string_t = json::string_t;
+  using binary_t = json::binary_t;
+
+  explicit StateReader(State& st) : st_(st) {}
+  bool top_is_object() const { return top_is_object_; }
+
+  bool null() { return first_value(); }
+  bool boolean(bool v) {
+    if (!first_value()) return false;
+    if (depth_ == 1 && key_ == "systemdCgroup") st_.systemd_cgroup = v;
+    if (depth_ == 1 && key_ == "needsConfig") st_.needs_config = v;
+    return true;
+  }
+  bool number_integer(number_integer_t v) {
+    if (!first_value()) return false;
+    if (depth_ == 1 && v >= INT32_MIN && v <= INT32_MAX) set_pid(static_cast<pid_t>(v));
+    return true;
+  }
+  bool number_unsigned(number_unsigned_t v) {
+    if (!first_value()) return false;
+    if (depth_ != 1) return true;
+    if (key_ == "pidStartTime") st_.pid_start_time = v;
+    else if (key_ == "creatorStartTime") st_.creator_start_time = v;
+    else if (v <= INT32_MAX) set_pid(static_cast<pid_t>(v));
+    return true;
+  }
+  bool number_float(number_float_t, const string_t&) { return first_value(); }
+  bool binary(binary_t&) { return first_value(); }
+  bool string(string_t& v) {
+    if (!first_value()) return false;
+    if (depth_ == 2 && in_map_) {
+      (*in_map_)[key2_] = std::move(v);
+    } else if (depth_ == 1) {
+      if (key_ == "ociVersion") st_.oci_version = std::move(v);
+      else if (key_ == "bundle") st_.bundle = std::move(v);
+      else if (key_ == "rootfs") st_.rootfs = std::move(v);
+      else if (key_ == "created") st_.created = std::move(v);
+      else if (key_ == "status") st_.recorded = std::move(v);
+      else if (key_ == "cgroupsPath") st_.cgroups_path = std::move(v);
+      else if (key_ == "systemdUnit") st_.systemd_unit = std::move(v);
+    }
+    return true;
+  }
+  bool start_object(std::size_t) {
+    if (depth_ == 0) top_is_object_ = true;
+    if (depth_ == 1) {
+      if (key_ == "annotations") in_map_ = &st_.annotations;
+      else if (key_ == "cgroupPaths") in_map_ = &st_.cgroup_paths;
+    }
+    ++depth_;
+    return true;
+  }
+  bool end_object() {
+    if (--depth_ == 1) in_map_ = nullptr;
+    return true;
+  }
+  bool start_array(std::size_t) {
+    if (!first_value()) return false;
+    ++depth_;
+    return true;
+  }
+  bool end_array() {
+    --depth_;
+    return true;
+  }
+  bool key(string_t& k) {
+    if (depth_ == 1) key_ = std::move(k);
+    else if (depth_ == 2) key2_ = std::move(k);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+ private:
+  // A document that is not an object stops at its first value.
+  bool first_value() const { return depth_ > 0; }
+  void set_pid(pid_t v) {
+    if (key_ == "pid") st_.pid = v;
+    else if (key_ == "creatorPid") st_.creator_pid = v;
+  }
+
+  State& st_;
+  int depth_ = 0;
+  bool top_is_object_ = false;
+  std::string key_, key2_;
+  std::map<std::string, std::string>* in_map_ = nullptr;
+};
+
+}  // namespace
+
 Result<State> load_state(const std::string& root, const std::string& id) {
   TRY(check_id(id));
   std::string path = state_dir(root, id) + "/state.json";
@@ -79,28 +179,11 @@ Result<State> load_state(const std::string& root, const std::string& id) {
     if (text.error().code == ENOENT) return fail("container \"" + id + "\" does not exist", ENOENT);
     return std::unexpected(text.error());
   }
-  json j = json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return fail(path + ": corrupt state file", EIO);
   State st;
+  st.recorded = "creating";
+  StateReader reader(st);
+  if (!json::sax_parse(*text, &reader) || !reader.top_is_object()) return fail(path + ": corrupt state file", EIO);
   st.id = id;
-  st.oci_version = j.value("ociVersion", "");
-  st.pid = j.value("pid", 0);
-  st.pid_start_time = j.value("pidStartTime", uint64_t{0});
-  st.creator_pid = j.value("creatorPid", 0);
-  st.creator_start_time = j.value("creatorStartTime", uint64_t{0});
-  st.bundle = j.value("bundle", "");
-  st.rootfs = j.value("rootfs", "");
-  st.created = j.value("created", "");
-  st.recorded = j.value("status", "creating");
-  st.cgroups_path = j.value("cgroupsPath", "");
-  st.systemd_cgroup = j.value("systemdCgroup", false);
-  st.systemd_unit = j.value("systemdUnit", "");
-  if (j.contains("annotations") && j["annotations"].is_object())
-    for (auto& [k, v] : j["annotations"].items())
-      if (v.is_string()) st.annotations[k] = v.get<std::string>();
-  if (j.contains("cgroupPaths") && j["cgroupPaths"].is_object())
-    for (auto& [k, v] : j["cgroupPaths"].items())
-      if (v.is_string()) st.cgroup_paths[k] = v.get<std::string>();
   return st;
 }
 
@@ -119,6 +202,7 @@ Result<> save_state(const std::string& root, const State& st) {
             {"cgroupsPath", st.cgroups_path},
             {"systemdCgroup", st.systemd_cgroup},
             {"systemdUnit", st.systemd_unit},
+            {"needsConfig", st.needs_config},
             {"cgroupPaths", st.cgroup_paths}};
   return write_file_atomic(state_dir(root, st.id) + "/state.json", j.dump(), 0600);
 }

@@ -35,6 +35,10 @@ struct State {
   bool systemd_cgroup = false;   // created with --systemd-cgroup
   std::string systemd_unit;      // the unit owning the cgroup (systemd driver), recorded before it is started
   std::map<std::string, std::string> cgroup_paths;  // controller -> directory, for later commands and cleanup
+  // start and delete must read the saved config.json: it has poststart or poststop hooks, or
+  // no process. Records by an orun before this field lack it and read as true. Parsing
+  // config.json was 44% of the instructions of a delete (docs/benchmarks.md).
+  bool needs_config = true;
 };
 
 std::string state_dir(const std::string& root, const std::string& id);

@@ -1,4 +1,5 @@
-"""tools/bench/bench works end to end: one iteration of every measurement, orun beside runc.
+"""tools/bench/bench works end to end: one iteration of every measurement, orun beside runc
+(and tools/bench/variants --ops, below).
 
 No timing is asserted (timings depend on the machine); the test checks that every operation was
 measured for both runtimes, that the exec column says why orun has no number when orun has no exec
@@ -63,3 +64,31 @@ def test_bench_one_iteration(orun_bin, tmp_path):
     assert not leftovers, f"cgroups left by bench: {leftovers}"
     # A container still running (the `sleep 1000` ones) would also keep its cgroup, checked above.
     assert not glob.glob("/run/orun-bench-*/root-*/" + prefix + "*"), "state left by bench"
+
+
+VARIANTS = os.path.join(REPO, "tools", "bench", "variants")
+
+
+def test_variants_ops_one_iteration(orun_bin, tmp_path):
+    # tools/bench/variants --ops: start, kill and delete of each build timed in the same loop as
+    # run; every row is there, and no cgroup or state root is left behind.
+    need(os.geteuid() == 0, "variants needs root")
+    out = tmp_path / "variants.json"
+    before = set(glob.glob("/sys/fs/cgroup/**/var-*", recursive=True)) | set(glob.glob("/run/orun-variants-*"))
+    r = subprocess.run([VARIANTS, "--orun", orun_bin, "--no-runc", "--binaries-only", "--binary",
+                        f"again={orun_bin}", "--ops", "run,start,kill,delete", "--iterations", "1",
+                        "--warmup", "0", "--json", str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, f"variants failed:\n{r.stdout}\n{r.stderr}"
+    with open(out) as f:
+        res = json.load(f)
+    assert res["ops"] == ["run", "start", "kill", "delete"]
+    for name in ("orun", "again"):
+        for row in (name, f"{name} start", f"{name} kill", f"{name} delete (killed)"):
+            assert res["variants"][row]["stats"]["n"] == 1, row
+            assert res["variants"][row]["stats"]["median"] > 0, row
+    assert res["variants"]["again kill"]["base"] == "orun kill"
+    assert "| again delete (killed)" in r.stdout
+    bad = subprocess.run([VARIANTS, "--ops", "delete"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "add kill" in bad.stderr
+    after = set(glob.glob("/sys/fs/cgroup/**/var-*", recursive=True)) | set(glob.glob("/run/orun-variants-*"))
+    assert not after - before, f"cgroups or roots left by variants: {after - before}"

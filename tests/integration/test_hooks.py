@@ -124,6 +124,41 @@ def test_all_hooks_order_state_args_env_and_namespaces(orun, bundle, hooks):
         assert st["ociVersion"] == bundle.config["ociVersion"], kind
 
 
+def test_record_without_needs_config_still_runs_late_hooks(orun, bundle, hooks):
+    # start and delete read config.json only when create recorded poststart or poststop hooks
+    # (or no process) in state.json; a record from an orun before that field still reads it.
+    hooks.add("poststart")
+    hooks.add("poststop")
+    bundle.set_args("sleep", "600")
+    c = orun.create(bundle)
+    assert c.returncode == 0, c.stderr
+    path = os.path.join(orun.root, c.cid, "state.json")
+    with open(path) as f:
+        record = json.load(f)
+    assert record["needsConfig"] is True
+    del record["needsConfig"]
+    with open(path, "w") as f:
+        json.dump(record, f)
+    assert orun.start(c.cid).returncode == 0
+    assert orun.kill(c.cid, "KILL").returncode == 0
+    wait_stopped(orun, c.cid)
+    d = orun.delete(c.cid)
+    assert d.returncode == 0, d.stderr
+    assert hooks.kinds_logged() == ["poststart", "poststop"]
+
+
+def test_no_late_hooks_recorded_when_there_are_none(orun, bundle, hooks):
+    hooks.add("prestart")
+    bundle.set_args("sleep", "600")
+    c = orun.create(bundle)
+    assert c.returncode == 0, c.stderr
+    with open(os.path.join(orun.root, c.cid, "state.json")) as f:
+        assert json.load(f)["needsConfig"] is False
+    assert orun.start(c.cid).returncode == 0
+    assert orun.delete(c.cid, force=True).returncode == 0
+    assert hooks.kinds_logged() == ["prestart"]
+
+
 def test_hooks_of_one_kind_run_in_order(orun, bundle, hooks):
     for _ in range(3):
         hooks.add("prestart")
