@@ -1,4 +1,5 @@
 // `orun exec`: the parent side of linux/exec_init.hpp.
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -90,6 +91,14 @@ Result<int> exec(const Globals& g, const std::string& id, const ExecOptions& opt
   for (const auto& ns : cfg.linux->namespaces)
     joined.namespaces.push_back({ns.type, "/proc/" + std::to_string(st.pid) + "/ns/" + linux::ns_proc_name(ns.type)});
   plan.ns = TRY(linux::plan_namespaces(joined));
+  std::string root_path = "/proc/" + std::to_string(st.pid) + "/root";
+  int root_fd = ::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) return sys_error("open " + root_path);
+  Fd root(root_fd);
+  plan.root_fd = root.get();
+  // The pid may have been reused while its files were opened.
+  if (!process_alive(st.pid, st.pid_start_time))
+    return fail("cannot exec in container \"" + id + "\": its init exited", EINVAL);
   plan.cgroups = linux::cgroup_join(st.cgroup_paths);
   Fd cgroup_dir = linux::open_v2_dir(plan.cgroups);
   plan.cgroup_fd = cgroup_dir.get();
@@ -118,6 +127,7 @@ Result<int> exec(const Globals& g, const std::string& id, const ExecOptions& opt
   pair.child.reset();
   plan.process.seccomp_listener.reset();
   cgroup_dir.reset();
+  root.reset();
   lock.reset();
 
   pid_t pid = 0;

@@ -24,6 +24,13 @@ const char* ns_proc_name(spec::NamespaceType t) {
 
 namespace {
 
+Result<> enter_root(int root_fd) {
+  if (::fchdir(root_fd) < 0) return sys_error("fchdir to the container's root");
+  if (::chroot(".") < 0) return sys_error("chroot to the container's root");
+  ::close(root_fd);
+  return {};
+}
+
 [[noreturn]] void process_main(ExecPlan& p) {
   const int sock = p.sync_fd;
   const spec::Process& proc = *p.process.process;
@@ -55,6 +62,7 @@ void exec_stage1_main(ExecPlan& p, bool born_in_v2) {
   CHECK_OR_DIE(sock, apply_host_limits(p.process));
   CHECK_OR_DIE(sock, join_cgroups(p.cgroups, born_in_v2));
   CHECK_OR_DIE(sock, join_namespaces(p.ns));
+  CHECK_OR_DIE(sock, enter_root(p.root_fd));
   pid_t pid = ::fork();  // after setns(pid): the child is inside the container's pid namespace
   if (pid < 0) child_fail(sock, sys_error("fork").error());
   if (pid == 0) process_main(p);

@@ -1,6 +1,7 @@
 // `orun exec`: the processes it forks. stage-1 joins the container's cgroups
-// and every namespace of its init (user first, mount last) and forks the new
-// process, which is then inside the pid namespace too. The handshake reuses
+// and every namespace of its init (user first, mount last), takes the init's
+// root directory as its own, and forks the new process, which is then inside
+// the pid namespace too. The handshake reuses
 // linux/sync.hpp:
 //
 //   parent (orun exec)                stage-1                    process
@@ -22,6 +23,8 @@ struct ExecPlan {
   NamespacePlan ns;                       // the init's namespaces, as /proc/<pid>/ns/* paths
   CgroupJoin cgroups;                     // the container's cgroups
   int cgroup_fd = -1;                     // cgroups.v2_dir, opened: stage-1 is born in it
+  int root_fd = -1;                       // /proc/<init>/root: setns(mnt) alone gives the namespace's
+                                          // root, which is the host's / when the container was made in a chroot
   std::string state_json;                 // the container's state, for the seccomp listener
   int sync_fd = -1;
   int lock_fd = -1;                       // closed at once: the lock must not outlive exec's setup

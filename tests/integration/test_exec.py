@@ -190,3 +190,27 @@ def test_exec_lsm_flags_without_the_lsm_are_errors(orun, bundle):
         r = orun.cmd("exec", flag, value, cid, "true")
         assert r.returncode != 0, (flag, r.stdout)
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_exec_from_a_container_created_in_a_chroot_lands_in_its_rootfs(orun, bundle, tmp_path):
+    # setns(mnt) sets the caller's root to the mount namespace's root, which is the host's / when
+    # create ran in a chroot (a build root, a test harness): exec must take the init's root instead.
+    chroot_dir = tmp_path / "host-root"
+    chroot_dir.mkdir()
+    with open(os.path.join(bundle.rootfs, "marker"), "w") as f:
+        f.write("inside\n")
+    bundle.set_args("sh", "-c", "exec sleep 1000")
+    wrapper = tmp_path / "orun-in-chroot"
+    wrapper.write_text(f"#!/bin/sh\nexec unshare -m sh -c 'mount --rbind / {chroot_dir} && exec chroot {chroot_dir} "
+                       f"{orun.binary} \"$@\"' sh \"$@\"\n")
+    wrapper.chmod(0o755)
+    host_binary, orun.binary = orun.binary, str(wrapper)
+    try:
+        r = orun.create(bundle)
+    finally:
+        orun.binary = host_binary
+    assert r.returncode == 0, r.stderr
+    assert orun.start(r.cid).returncode == 0
+    out = orun.cmd("exec", r.cid, "sh", "-c", f"cat /marker; test -e {tmp_path} && echo host-visible; cat /proc/1/cmdline")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.replace("\0", " ").split("\n")[:2] == ["inside", "sleep 1000 "], out.stdout
