@@ -56,6 +56,8 @@ def test_bench_one_iteration(orun_bin, tmp_path):
         assert "crun: refused" in r.stdout
     for head in ("| operation", "| CPU time", "| peak RSS"):
         assert head in r.stdout
+    with open("/proc/sys/kernel/randomize_va_space") as f:
+        assert res["machine"]["aslr"] == (f.read().strip() != "0")
 
     # Nothing left behind: the tool's ids all start with id_prefix.
     prefix = res["id_prefix"]
@@ -64,6 +66,27 @@ def test_bench_one_iteration(orun_bin, tmp_path):
     assert not leftovers, f"cgroups left by bench: {leftovers}"
     # A container still running (the `sleep 1000` ones) would also keep its cgroup, checked above.
     assert not glob.glob("/run/orun-bench-*/root-*/" + prefix + "*"), "state left by bench"
+
+
+def test_bench_no_aslr_reaches_every_runtime(orun_bin, tmp_path):
+    # --no-aslr: each runtime process starts with ADDR_NO_RANDOMIZE in its personality (a runc wrapper
+    # records its own), and the result says so.
+    need(os.geteuid() == 0, "bench needs root")
+    need(os.access(RUNC, os.X_OK), "runc not installed (tools/install-deps)")
+    log = tmp_path / "personality"
+    wrapper = tmp_path / "runc"
+    wrapper.write_text(f"#!/bin/sh\ncat /proc/$$/personality >> {log}\nexec {RUNC} \"$@\"\n")
+    wrapper.chmod(0o755)
+    out = tmp_path / "bench.json"
+    r = subprocess.run([BENCH, "--no-aslr", "--orun", orun_bin, "--runc", str(wrapper), "--no-crun",
+                        "--iterations", "1", "--warmup", "0", "--batch-rounds", "0", "--json", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, f"bench failed:\n{r.stdout}\n{r.stderr}"
+    with open(out) as f:
+        assert json.load(f)["machine"]["aslr"] is False
+    assert "ASLR off" in r.stdout
+    seen = log.read_text().split()
+    assert seen and all(int(x, 16) & 0x0040000 for x in seen), seen
 
 
 VARIANTS = os.path.join(REPO, "tools", "bench", "variants")
