@@ -41,6 +41,7 @@ void join_session_keyring(const std::string& id) {
   const spec::Config& cfg = *p.config;
   CHECK_OR_DIE(sock, ::setsid() < 0 ? Result<>(sys_error("setsid")) : Result<>{});
   CHECK_OR_DIE(sock, set_names(cfg));
+  if (p.ns.is_new(spec::NamespaceType::network)) CHECK_OR_DIE(sock, loopback_up());
   if (!p.no_new_keyring) join_session_keyring(p.id);
 
   // A joined mount namespace is set up already (the spec; validate() refuses mounts and the like

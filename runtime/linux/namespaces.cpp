@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <linux/nsfs.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "base/file.hpp"
 #include "base/strings.hpp"
@@ -92,6 +95,17 @@ Result<> write_time_offsets(const spec::Linux& linux) {
     if (line.empty()) continue;
     TRYC(write_file("/proc/self/timens_offsets", line + "\n"), "linux.timeOffsets");
   }
+  return {};
+}
+
+Result<> loopback_up() {
+  Fd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock) return sys_error("network namespace: socket");
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (::ioctl(sock.get(), SIOCGIFFLAGS, &ifr) < 0) return sys_error("network namespace: lo flags");
+  ifr.ifr_flags |= IFF_UP;
+  if (::ioctl(sock.get(), SIOCSIFFLAGS, &ifr) < 0) return sys_error("network namespace: bringing lo up");
   return {};
 }
 

@@ -38,6 +38,10 @@ struct NamespacePlan {
 // Parent: write /proc/<pid>/{uid_map,gid_map} for a new user namespace.
 [[nodiscard]] Result<> write_id_maps(pid_t pid, const spec::Linux& linux);
 
+// init, in a network namespace of its own: lo up, as runc does. A new namespace's lo starts down,
+// and programs expect 127.0.0.1 to work.
+[[nodiscard]] Result<> loopback_up();
+
 // stage-1, after unshare(CLONE_NEWTIME): linux.timeOffsets into /proc/self/timens_offsets.
 [[nodiscard]] Result<> write_time_offsets(const spec::Linux& linux);
 
