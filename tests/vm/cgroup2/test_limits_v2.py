@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from helpers_cgroups import dev_numbers, loop_device  # noqa: F401 (fixture)
-from orun import facts, need, read_text, sh
+from helpers_cgroups import dev_numbers, loop_device, rxe_device, with_ibverbs  # noqa: F401 (fixtures)
+from orun import facts, need, sh
 
 MiB = 1 << 20
 
@@ -136,19 +136,6 @@ def test_cpu_burst_idle_unlimited_swap_and_the_cgroup_namespace(orun, bundle):
                  "memory.max": str(64 * MiB), "memory.swap.max": "max"}
 
 
-@pytest.fixture(scope="session")
-def rxe_device():
-    """A soft-RoCE device (rdma_rxe over a dummy link): the VM has the rdma controller, no RDMA card."""
-    for module in ("dummy", "rdma_rxe"):
-        subprocess.run(["modprobe", module], check=True)
-    subprocess.run(["ip", "link", "add", "orun-rxe", "type", "dummy"], check=True)
-    subprocess.run(["ip", "link", "set", "orun-rxe", "up"], check=True)
-    subprocess.run(["rdma", "link", "add", "orun_rxe0", "type", "rxe", "netdev", "orun-rxe"], check=True)
-    yield "orun_rxe0"
-    # Left in place, on purpose: `rdma link delete` of an rxe device panics Debian's 6.1 kernel (list
-    # corruption in the rxe teardown, seen here), and the VM, with this device, ends with the run.
-
-
 def test_rdma_max_for_a_soft_roce_device(orun, bundle, rxe_device):
     resources(bundle)["rdma"] = {rxe_device: {"hcaHandles": 2}}
     f = facts(sh(orun, bundle, f'echo "rdma=$(grep "^{rxe_device} " /sys/fs/cgroup/rdma.max)"').stdout)
@@ -159,23 +146,6 @@ def test_rdma_max_for_a_soft_roce_device(orun, bundle, rxe_device):
     assert r.returncode != 0
     assert f'linux.resources.rdma["no_such_hca"]: no RDMA device of that name on this host (it has {rxe_device})' \
         in r.stderr, r.stderr
-
-
-def with_ibverbs(bundle, rxe_device):
-    """The container runs the host's ibv_devinfo (ibverbs-utils; the rxe provider comes from
-    ibverbs-providers) on the soft-RoCE device: /usr bound read-only from the host, the provider
-    configuration copied in, the device's uverbs node in linux.devices."""
-    rootfs = bundle.rootfs
-    for link in ("lib", "lib64"):
-        os.symlink(f"usr/{link}", os.path.join(rootfs, link))
-    shutil.copytree("/etc/libibverbs.d", os.path.join(rootfs, "etc/libibverbs.d"))
-    node = next(f"/dev/infiniband/{u}" for u in os.listdir("/sys/class/infiniband_verbs")
-                if read_text(f"/sys/class/infiniband_verbs/{u}/ibdev").strip() == rxe_device)
-    st = os.stat(node)
-    bundle.config["mounts"].append({"destination": "/usr", "type": "bind", "source": "/usr",
-                                    "options": ["rbind", "ro"]})
-    bundle.config["linux"].setdefault("devices", []).append(
-        {"path": node, "type": "c", "major": os.major(st.st_rdev), "minor": os.minor(st.st_rdev)})
 
 
 def test_rdma_hca_handle_limit_refuses_opening_the_device(orun, bundle, rxe_device):
