@@ -1,14 +1,15 @@
-"""The systemd cgroup driver on a pure cgroup v1 host: systemd 252 as PID 1 in "legacy" mode (every
-hierarchy v1, its own name=systemd included; tools/vm/run --systemd --cgroup v1). The limits become
-the v1 properties (MemoryLimit, CPUShares, BlockIOWeight), systemd writes them into each
-hierarchy's directory of the scope, and update and delete follow."""
+"""The systemd cgroup driver on cgroup v1: systemd 252 as PID 1 in "legacy" mode (every hierarchy v1,
+its own name=systemd included; tools/vm/run --systemd --cgroup v1) or hybrid (the same controllers,
+its tree also in cgroup2 at /sys/fs/cgroup/unified; --cgroup hybrid). The limits become the v1
+properties (MemoryLimit, CPUShares, BlockIOWeight), systemd writes them into each hierarchy's
+directory of the scope, and update and delete follow."""
 import json
 import os
 import subprocess
 
 import pytest
 
-from helpers_cgroups import cg_dir, cg_read
+from helpers_cgroups import HYBRID, cg_dir, cg_read
 from orun import cgroups_named, need
 
 MiB = 1 << 20
@@ -17,8 +18,7 @@ MiB = 1 << 20
 @pytest.fixture(autouse=True)
 def systemd_pid1_on_v1():
     need(os.readlink("/proc/1/exe").endswith("/systemd"), "systemd as PID 1 (tests/vm/pytest-in-vm --systemd)")
-    need(os.path.isdir("/sys/fs/cgroup/systemd") and not os.path.exists("/sys/fs/cgroup/unified"),
-         "systemd on pure cgroup v1 (--cgroup v1)")
+    need(os.path.isdir("/sys/fs/cgroup/systemd"), "systemd on cgroup v1 (--cgroup v1 or hybrid)")
 
 
 def show(unit, *props):
@@ -52,6 +52,8 @@ def test_scope_limits_as_v1_properties_and_files_then_update_and_delete(orun, bu
     # The scope's directory in every hierarchy holds the init, systemd's name=systemd one too.
     for controller in ("systemd", "memory", "cpu", "pids", "devices", "freezer", "net_cls", "hugetlb"):
         assert cg_dir(pid, controller).endswith(f"/system.slice/{unit}"), controller
+    if HYBRID:  # and in systemd's cgroup2 tree
+        assert cg_dir(pid, "").endswith(f"/system.slice/{unit}")
     assert cg_read(pid, "memory", "memory.limit_in_bytes") == str(64 * MiB)
     assert (cg_read(pid, "cpu", "cpu.shares"), cg_read(pid, "cpu", "cpu.cfs_quota_us")) == ("512", "50000")
     assert cg_read(pid, "pids", "pids.max") == "32"
