@@ -1,13 +1,15 @@
 """What only a pure cgroup v1 host shows: a cgroup in every v1 hierarchy and none in a cgroup2 tree,
 and the controllers this project's hybrid host does not mount (net_cls, net_prio, hugetlb) acting on
-real traffic and real huge pages. tests/integration/test_limits.py and test_verbs.py run in the same
-boot for the rest of the v1 limits and verbs."""
+real traffic and real huge pages; the v1 devices controller refusing a block device.
+tests/integration/test_limits.py and test_verbs.py run in the same boot for the rest of the v1 limits
+and verbs."""
 import os
 import subprocess
 
 import pytest
 
-from helpers_cgroups import cg_read, rxe_device, start_running, with_ibverbs  # noqa: F401 (fixture)
+from helpers_cgroups import (cg_read, dev_numbers, loop_device, rxe_device, start_running,  # noqa: F401 (fixtures)
+                             with_ibverbs)
 from orun import cgroups_named, facts, sh
 
 HIERARCHIES = sorted(d for d in os.listdir("/sys/fs/cgroup")
@@ -45,6 +47,21 @@ def test_a_cgroup_in_every_hierarchy_and_none_left_after_delete(orun, bundle):
         assert os.path.isdir(f"/sys/fs/cgroup/{h}{paths[h]}"), h
     assert orun.delete(cid, force=True).returncode == 0
     assert cgroups_named([cid]) == []
+
+
+def test_devices_refuse_a_block_device_not_in_the_rules(orun, bundle, loop_device):
+    # The VM's loop device, bound into the container's /dev (not in linux.devices, whose nodes orun
+    # allows as runc does): the v1 devices controller refuses opening it while /dev/null, in the
+    # default rules, works; an allow rule for it makes the same open work.
+    major, minor = dev_numbers(loop_device)
+    bundle.config["mounts"].append({"destination": "/dev/hostloop", "type": "bind", "source": loop_device,
+                                    "options": ["bind"]})
+    script = ("( : </dev/hostloop ) 2>/dev/null && echo open=ok || echo open=failed; "
+              "echo x > /dev/null && echo null=ok")
+    assert facts(sh(orun, bundle, script).stdout) == {"open": "failed", "null": "ok"}
+    bundle.config["linux"]["resources"]["devices"].append(
+        {"allow": True, "type": "b", "major": major, "minor": minor, "access": "r"})
+    assert facts(sh(orun, bundle, script).stdout) == {"open": "ok", "null": "ok"}
 
 
 def test_net_cls_classid_marks_the_containers_traffic(orun, bundle):
