@@ -15,7 +15,7 @@
 #include <optional>
 
 #include "cgroups/manager.hpp"
-#include "cgroups/sdbus.hpp"
+#include "cgroups/systemd_bus.hpp"
 #include "cgroups/systemd_unit.hpp"
 
 namespace orun::cgroups {

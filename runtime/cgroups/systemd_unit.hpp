@@ -1,6 +1,6 @@
 // The pure half of the systemd cgroup driver: linux.cgroupsPath "slice:prefix:name" to a unit
 // name and its cgroup, and linux.resources to the unit properties systemd applies itself.
-// No D-Bus here (that is sdbus.hpp), so every rule is unit-tested from strings.
+// No D-Bus here (that is systemd_bus.hpp), so every rule is unit-tested from strings.
 #pragma once
 #include <cstdint>
 #include <limits>
