@@ -156,3 +156,15 @@ TEST_CASE("signals by name or number") {
   CHECK(!parse_signal("RTMIN+99"));
   CHECK(parse_signal("FOO").error().message == "invalid signal \"FOO\"");
 }
+
+TEST_CASE("rfc3339 agrees with gmtime") {
+  for (time_t s : {time_t{0}, time_t{951782400} /* 2000-02-29 */, time_t{1795921925}, time_t{4102444799}}) {
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char want[64];
+    std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.000000042Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    CHECK(rfc3339({s, 42}) == want);
+  }
+  CHECK(now_rfc3339().size() == 30);
+}

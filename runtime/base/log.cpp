@@ -1,5 +1,7 @@
 #include "log.hpp"
 
+#include "strings.hpp"
+
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,15 +68,8 @@ void write(Level level, std::string_view msg) {
   if (level == Level::debug && !g_debug) return;
   std::string line;
   if (g_format == Format::json) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char tbuf[64];
-    std::snprintf(tbuf, sizeof tbuf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
     line = std::string("{\"level\":\"") + level_name(level) + "\",\"msg\":\"" + json_escape(msg) +
-           "\",\"time\":\"" + tbuf + "\"}\n";
+           "\",\"time\":\"" + now_rfc3339() + "\"}\n";
   } else {
     line = std::string("orun: ") + (level == Level::error ? "" : std::string(level_name(level)) + ": ") +
            std::string(msg) + "\n";

@@ -1,5 +1,7 @@
 #include "strings.hpp"
 
+#include <time.h>
+
 #include <charconv>
 #include <climits>
 #include <cstdint>
@@ -168,6 +170,32 @@ std::string quote(std::string_view s) {
     }
   }
   return out + "\"";
+}
+
+std::string rfc3339(const struct timespec& t) {
+  using namespace std::chrono;
+  const sys_seconds secs{seconds{t.tv_sec}};
+  const sys_days day = floor<days>(secs);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{secs - day};
+  std::string out = "0000-00-00T00:00:00.000000000Z";
+  auto put = [&](size_t at, size_t width, long long v) {
+    for (size_t i = width; i-- > 0; v /= 10) out[at + i] = static_cast<char>('0' + v % 10);
+  };
+  put(0, 4, static_cast<int>(ymd.year()));
+  put(5, 2, static_cast<unsigned>(ymd.month()));
+  put(8, 2, static_cast<unsigned>(ymd.day()));
+  put(11, 2, hms.hours().count());
+  put(14, 2, hms.minutes().count());
+  put(17, 2, hms.seconds().count());
+  put(20, 9, t.tv_nsec);
+  return out;
+}
+
+std::string now_rfc3339() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return rfc3339(ts);
 }
 
 }  // namespace orun

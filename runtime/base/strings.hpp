@@ -29,5 +29,10 @@ std::string clean_path(std::string_view path);
 // A string as a double-quoted, escaped literal for error messages: bytes
 // outside printable ASCII become \xNN, so messages stay one clean line.
 std::string quote(std::string_view s);
+// A UTC time as RFC 3339 with nanoseconds, "2026-11-29T03:12:05.123456789Z" (state.json's
+// "created", JSON log lines). Pure arithmetic: gmtime_r would read /etc/localtime first.
+std::string rfc3339(const struct timespec& t);
+// rfc3339() of CLOCK_REALTIME now.
+std::string now_rfc3339();
 
 }  // namespace orun

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.hpp"
+#include "base/strings.hpp"
 #include "container/state.hpp"
 
 using namespace orun;

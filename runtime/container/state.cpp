@@ -60,17 +60,6 @@ bool process_alive(pid_t pid, uint64_t start_time) {
   return now != 0 && (start_time == 0 || now == start_time);
 }
 
-std::string now_rfc3339() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
-  return buf;
-}
-
 namespace {
 
 // state.json read as a stream of parser events into State, not into a json tree: every

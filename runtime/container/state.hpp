@@ -58,7 +58,6 @@ std::string oci_state_json(const State& st, Status status);
 // /proc/<pid>/stat field 22; 0 when the process is gone.
 uint64_t process_start_time(pid_t pid);
 bool process_alive(pid_t pid, uint64_t start_time);
-std::string now_rfc3339();
 
 // start.sock named through the open state directory, so that a long --root
 // cannot overflow sun_path.
