@@ -3,7 +3,6 @@
 #include "strings.hpp"
 
 #include <fcntl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>

@@ -252,7 +252,7 @@ void SystemdBus::note_signal(const dbus::Message& m) {
   dbus::Reader r(m);
   auto id = r.u32();
   auto job = r.string(), unit = r.string(), result = r.string();
-  if (id && job && unit && result) removed_[*job] = {*result, m.sender};
+  if (id && job && unit && result) removed_[{*job, m.sender}] = *result;
 }
 
 Result<> SystemdBus::call_and_wait(const char* member, const std::string& unit, const dbus::Writer& args,
@@ -283,16 +283,16 @@ Result<> SystemdBus::call_and_wait(const char* member, const std::string& unit, 
   if (reply.signature != "o") return fail(what + ": the answer is \"" + reply.signature + "\", not a job", EBADMSG);
   std::string job = TRYC(dbus::Reader(reply).string(), what);
   // Only the sender of the reply (systemd; nobody on the private socket) can end the job: another
-  // peer on the bus could send us a JobRemoved of its own.
-  std::map<std::string, Removed>::iterator it;
-  while ((it = removed_.find(job)) == removed_.end() || it->second.sender != reply.sender) {
+  // peer on the bus could send us a JobRemoved of its own, before or after systemd's.
+  std::map<std::pair<std::string, std::string>, std::string>::iterator it;
+  while ((it = removed_.find({job, reply.sender})) == removed_.end()) {
     auto in = receive(deadline);
     if (!in && in.error().code == ETIMEDOUT)
       return fail(what + ": job " + job + " did not finish within " + std::to_string(timeout.count()) + " s", ETIMEDOUT);
     if (!in) return std::unexpected(in.error().context(what + ": waiting for job " + job));
     note_signal(*in);
   }
-  if (it->second.result != "done") return fail(what + ": the job ended \"" + it->second.result + "\"", EIO);
+  if (it->second != "done") return fail(what + ": the job ended \"" + it->second + "\"", EIO);
   return {};
 }
 
@@ -305,6 +305,12 @@ Result<> SystemdBus::call_unit(const char* member, const std::string& unit, cons
   return {};
 }
 
+Result<> SystemdBus::reset_failed(const std::string& name) {
+  dbus::Writer unit;
+  unit.string(name);
+  return call_unit("ResetFailedUnit", name, unit, "s");
+}
+
 Result<> SystemdBus::start_transient_unit(const std::string& name, const std::vector<UnitProperty>& props,
                                           std::chrono::seconds timeout) {
   dbus::Writer args = name_and_mode(name);
@@ -315,17 +321,13 @@ Result<> SystemdBus::start_transient_unit(const std::string& name, const std::ve
   if (r || r.error().code != EEXIST) return r;
   // A unit of that name that ended failed stays loaded until reset; an active one does not
   // go away, and the retry reports that it exists.
-  dbus::Writer unit;
-  unit.string(name);
-  (void)call_unit("ResetFailedUnit", name, unit, "s");
+  (void)reset_failed(name);
   return call_and_wait("StartTransientUnit", name, args, kSignature, timeout, false);
 }
 
 Result<> SystemdBus::stop_unit(const std::string& name, std::chrono::seconds timeout) {
   TRY(call_and_wait("StopUnit", name, name_and_mode(name), "ss", timeout, true));
-  dbus::Writer unit;
-  unit.string(name);
-  auto r = call_unit("ResetFailedUnit", name, unit, "s");
+  auto r = reset_failed(name);
   if (!r && r.error().code != ENOENT) return r;
   return {};
 }

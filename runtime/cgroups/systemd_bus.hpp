@@ -60,6 +60,7 @@ class SystemdBus {
   // A manager method on `unit` that returns nothing of interest; NoSuchUnit is ENOENT.
   [[nodiscard]] Result<> call_unit(const char* member, const std::string& unit, const dbus::Writer& args,
                                    const char* signature);
+  [[nodiscard]] Result<> reset_failed(const std::string& name);
   void note_signal(const dbus::Message& m);
 
   Fd sock_;
@@ -67,10 +68,8 @@ class SystemdBus {
   uint32_t serial_ = 0;
   std::string in_;  // bytes received and not yet taken as a message
   bool subscribed_ = false;
-  struct Removed {
-    std::string result, sender;
-  };
-  std::map<std::string, Removed> removed_;  // JobRemoved seen during the current wait, by job path
+  // JobRemoved seen during the current wait: (job path, sender) -> result.
+  std::map<std::pair<std::string, std::string>, std::string> removed_;
 };
 
 }  // namespace orun::cgroups

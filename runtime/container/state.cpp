@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
