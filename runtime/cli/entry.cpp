@@ -55,7 +55,7 @@ constexpr long kMaxEnv = 4096;
 extern "C" [[gnu::used]] void orun_preexec(long* sp) {
   char** argv = reinterpret_cast<char**>(sp + 1);
   char** envp = argv + sp[0] + 1;
-  if (!enters_container(argv + 1)) return;
+  if (sp[0] < 1 || !enters_container(argv + 1)) return;
   char* env[kMaxEnv + 2];
   long n = 0;
   for (; envp[n]; ++n) {

@@ -156,3 +156,52 @@ TEST_CASE("the OCI state document") {
   auto stopped = nlohmann::json::parse(oci_state_json(st, Status::stopped));
   CHECK(stopped["pid"] == 0);
 }
+
+TEST_CASE("state.json: any string round-trips") {
+  TempRoot root;
+  State st = sample("c4");
+  st.bundle = "/b \"quoted\" \\ back\nnew\tline \x01 é 😀";
+  st.annotations = {{"k\"ey\n", "v\\al\x1f"}, {"ü", ""}};
+  st.cgroups_path = "system.slice:orun:c4";
+  st.systemd_cgroup = true;
+  st.systemd_unit = "orun-c4.scope";
+  st.creator_pid = 1;
+  st.creator_start_time = 9;
+  REQUIRE(mkdir_p(state_dir(root.path, "c4")));
+  REQUIRE(save_state(root.path, st));
+  State back = load_state(root.path, "c4").value();
+  CHECK(back.bundle == st.bundle);
+  CHECK(back.annotations == st.annotations);
+  CHECK(back.cgroups_path == st.cgroups_path);
+  CHECK(back.systemd_cgroup);
+  CHECK(back.systemd_unit == st.systemd_unit);
+  CHECK(back.creator_pid == 1);
+  CHECK(back.creator_start_time == 9);
+  CHECK(back.created == st.created);
+  CHECK(back.oci_version == "1.2.0");
+  // nlohmann reads it too: valid JSON.
+  auto j = nlohmann::json::parse(read_file(state_dir(root.path, "c4") + "/state.json").value());
+  CHECK(j["bundle"] == st.bundle);
+}
+
+TEST_CASE("the OCI state document, as `orun state` prints it") {
+  State st = sample("c5");
+  st.pid = 42;
+  st.created = "2026-11-29T05:00:00.000000001Z";
+  CHECK(oci_state_json(st, Status::running) == R"({
+  "ociVersion": "1.2.0",
+  "id": "c5",
+  "pid": 42,
+  "status": "running",
+  "bundle": "/b",
+  "rootfs": "/b/rootfs",
+  "created": "2026-11-29T05:00:00.000000001Z",
+  "annotations": {
+    "a": "b"
+  },
+  "owner": ""
+})");
+  st.annotations.clear();
+  CHECK(oci_state_json(st, Status::stopped).find("\"pid\": 0,\n  \"status\": \"stopped\",") != std::string::npos);
+  CHECK(oci_state_json(st, Status::stopped).find("annotations") == std::string::npos);
+}

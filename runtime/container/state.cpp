@@ -5,15 +5,12 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include "base/file.hpp"
+#include "base/json.hpp"
 #include "base/strings.hpp"
 #include "spec/parse.hpp"
 
 namespace orun::container {
-
-using nlohmann::json;
 
 const char* to_string(Status s) {
   switch (s) {
@@ -61,101 +58,85 @@ bool process_alive(pid_t pid, uint64_t start_time) {
 
 namespace {
 
-// state.json read as a stream of parser events into State, not into a json tree: every
-// command but create starts here, and building the tree (a std::map per object, a node and
-// a string per value) was two thirds of load_state's instructions (docs/benchmarks.md).
-// Like json::value() before, a missing key or one of another type leaves the default.
-class StateReader {
+// A JSON object written member by member: on one line (state.json), or with indent > 0 one
+// member per line, as `orun state` prints it.
+class ObjectWriter {
  public:
-  using number_integer_t = json::number_integer_t;
-  using number_unsigned_t = json::number_unsigned_t;
-  using number_float_t = json::number_float_t;
-  using string_t = json::string_t;
-  using binary_t = json::binary_t;
-
-  explicit StateReader(State& st) : st_(st) {}
-  bool top_is_object() const { return top_is_object_; }
-
-  bool null() { return first_value(); }
-  bool boolean(bool v) {
-    if (!first_value()) return false;
-    if (depth_ == 1 && key_ == "systemdCgroup") st_.systemd_cgroup = v;
-    if (depth_ == 1 && key_ == "needsConfig") st_.needs_config = v;
-    return true;
+  explicit ObjectWriter(std::string& out, int indent = 0, int level = 0) : out_(out), indent_(indent), level_(level) {
+    out_ += '{';
   }
-  bool number_integer(number_integer_t v) {
-    if (!first_value()) return false;
-    if (depth_ == 1 && v >= INT32_MIN && v <= INT32_MAX) set_pid(static_cast<pid_t>(v));
-    return true;
+  ObjectWriter& key(std::string_view k) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    newline(level_ + 1);
+    json::append_quoted(out_, k);
+    out_ += indent_ ? ": " : ":";
+    return *this;
   }
-  bool number_unsigned(number_unsigned_t v) {
-    if (!first_value()) return false;
-    if (depth_ != 1) return true;
-    if (key_ == "pidStartTime") st_.pid_start_time = v;
-    else if (key_ == "creatorStartTime") st_.creator_start_time = v;
-    else if (v <= INT32_MAX) set_pid(static_cast<pid_t>(v));
-    return true;
+  ObjectWriter& add(std::string_view k, std::string_view v) {
+    key(k);
+    json::append_quoted(out_, v);
+    return *this;
   }
-  bool number_float(number_float_t, const string_t&) { return first_value(); }
-  bool binary(binary_t&) { return first_value(); }
-  bool string(string_t& v) {
-    if (!first_value()) return false;
-    if (depth_ == 2 && in_map_) {
-      (*in_map_)[key2_] = std::move(v);
-    } else if (depth_ == 1) {
-      if (key_ == "ociVersion") st_.oci_version = std::move(v);
-      else if (key_ == "bundle") st_.bundle = std::move(v);
-      else if (key_ == "rootfs") st_.rootfs = std::move(v);
-      else if (key_ == "created") st_.created = std::move(v);
-      else if (key_ == "status") st_.recorded = std::move(v);
-      else if (key_ == "cgroupsPath") st_.cgroups_path = std::move(v);
-      else if (key_ == "systemdUnit") st_.systemd_unit = std::move(v);
-    }
-    return true;
+  ObjectWriter& add(std::string_view k, std::integral auto v) {
+    key(k);
+    if constexpr (std::is_same_v<decltype(v), bool>) out_ += v ? "true" : "false";
+    else out_ += std::to_string(v);
+    return *this;
   }
-  bool start_object(std::size_t) {
-    if (depth_ == 0) top_is_object_ = true;
-    if (depth_ == 1) {
-      if (key_ == "annotations") in_map_ = &st_.annotations;
-      else if (key_ == "cgroupPaths") in_map_ = &st_.cgroup_paths;
-    }
-    ++depth_;
-    return true;
+  ObjectWriter& add(std::string_view k, const std::map<std::string, std::string>& m) {
+    key(k);
+    ObjectWriter inner(out_, indent_, level_ + 1);
+    for (const auto& [mk, mv] : m) inner.add(mk, mv);
+    inner.close();
+    return *this;
   }
-  bool end_object() {
-    if (--depth_ == 1) in_map_ = nullptr;
-    return true;
+  void close() {
+    if (!first_) newline(level_);
+    out_ += '}';
   }
-  bool start_array(std::size_t) {
-    if (!first_value()) return false;
-    ++depth_;
-    return true;
-  }
-  bool end_array() {
-    --depth_;
-    return true;
-  }
-  bool key(string_t& k) {
-    if (depth_ == 1) key_ = std::move(k);
-    else if (depth_ == 2) key2_ = std::move(k);
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
 
  private:
-  // A document that is not an object stops at its first value.
-  bool first_value() const { return depth_ > 0; }
-  void set_pid(pid_t v) {
-    if (key_ == "pid") st_.pid = v;
-    else if (key_ == "creatorPid") st_.creator_pid = v;
+  void newline(int level) {
+    if (indent_) out_ += '\n' + std::string(static_cast<size_t>(indent_ * level), ' ');
   }
-
-  State& st_;
-  int depth_ = 0;
-  bool top_is_object_ = false;
-  std::string key_, key2_;
-  std::map<std::string, std::string>* in_map_ = nullptr;
+  std::string& out_;
+  int indent_, level_;
+  bool first_ = true;
 };
+
+std::string string_member(const json::Value& doc, std::string_view key) {
+  const json::Value* v = doc.find(key);
+  return v && v->is_string() ? v->string : std::string();
+}
+
+bool bool_member(const json::Value& doc, std::string_view key, bool otherwise) {
+  const json::Value* v = doc.find(key);
+  return v && v->type == json::Value::Type::boolean ? v->boolean : otherwise;
+}
+
+uint64_t uint_member(const json::Value& doc, std::string_view key) {
+  const json::Value* v = doc.find(key);
+  return v && v->type == json::Value::Type::unsigned_integer ? v->unsigned_integer : 0;
+}
+
+pid_t pid_member(const json::Value& doc, std::string_view key) {
+  const json::Value* v = doc.find(key);
+  if (!v) return 0;
+  if (v->type == json::Value::Type::unsigned_integer && v->unsigned_integer <= INT32_MAX)
+    return static_cast<pid_t>(v->unsigned_integer);
+  if (v->type == json::Value::Type::integer && v->integer >= INT32_MIN) return static_cast<pid_t>(v->integer);
+  return 0;
+}
+
+std::map<std::string, std::string> map_member(const json::Value& doc, std::string_view key) {
+  std::map<std::string, std::string> out;
+  const json::Value* v = doc.find(key);
+  if (!v || !v->is_object()) return out;
+  for (const json::Member& m : v->object)
+    if (m.value.is_string()) out.insert_or_assign(m.key, m.value.string);
+  return out;
+}
 
 }  // namespace
 
@@ -167,32 +148,51 @@ Result<State> load_state(const std::string& root, const std::string& id) {
     if (text.error().code == ENOENT) return fail("container \"" + id + "\" does not exist", ENOENT);
     return std::unexpected(text.error());
   }
+  auto doc = json::parse(*text);
+  if (!doc || !doc->is_object()) return fail(path + ": corrupt state file", EIO);
+  // A missing member, or one of another type, leaves the default.
   State st;
-  st.recorded = "creating";
-  StateReader reader(st);
-  if (!json::sax_parse(*text, &reader) || !reader.top_is_object()) return fail(path + ": corrupt state file", EIO);
   st.id = id;
+  st.oci_version = string_member(*doc, "ociVersion");
+  st.pid = pid_member(*doc, "pid");
+  st.pid_start_time = uint_member(*doc, "pidStartTime");
+  st.creator_pid = pid_member(*doc, "creatorPid");
+  st.creator_start_time = uint_member(*doc, "creatorStartTime");
+  st.bundle = string_member(*doc, "bundle");
+  st.rootfs = string_member(*doc, "rootfs");
+  st.created = string_member(*doc, "created");
+  const json::Value* status = doc->find("status");
+  st.recorded = status && status->is_string() ? status->string : "creating";
+  st.annotations = map_member(*doc, "annotations");
+  st.cgroups_path = string_member(*doc, "cgroupsPath");
+  st.systemd_cgroup = bool_member(*doc, "systemdCgroup", false);
+  st.systemd_unit = string_member(*doc, "systemdUnit");
+  st.needs_config = bool_member(*doc, "needsConfig", true);
+  st.cgroup_paths = map_member(*doc, "cgroupPaths");
   return st;
 }
 
 Result<> save_state(const std::string& root, const State& st) {
-  json j = {{"ociVersion", st.oci_version},
-            {"id", st.id},
-            {"pid", st.pid},
-            {"pidStartTime", st.pid_start_time},
-            {"creatorPid", st.creator_pid},
-            {"creatorStartTime", st.creator_start_time},
-            {"bundle", st.bundle},
-            {"rootfs", st.rootfs},
-            {"created", st.created},
-            {"status", st.recorded},
-            {"annotations", st.annotations},
-            {"cgroupsPath", st.cgroups_path},
-            {"systemdCgroup", st.systemd_cgroup},
-            {"systemdUnit", st.systemd_unit},
-            {"needsConfig", st.needs_config},
-            {"cgroupPaths", st.cgroup_paths}};
-  return write_file_atomic(state_dir(root, st.id) + "/state.json", j.dump(), 0600);
+  std::string text;
+  ObjectWriter(text)
+      .add("ociVersion", st.oci_version)
+      .add("id", st.id)
+      .add("pid", st.pid)
+      .add("pidStartTime", st.pid_start_time)
+      .add("creatorPid", st.creator_pid)
+      .add("creatorStartTime", st.creator_start_time)
+      .add("bundle", st.bundle)
+      .add("rootfs", st.rootfs)
+      .add("created", st.created)
+      .add("status", st.recorded)
+      .add("annotations", st.annotations)
+      .add("cgroupsPath", st.cgroups_path)
+      .add("systemdCgroup", st.systemd_cgroup)
+      .add("systemdUnit", st.systemd_unit)
+      .add("needsConfig", st.needs_config)
+      .add("cgroupPaths", st.cgroup_paths)
+      .close();
+  return write_file_atomic(state_dir(root, st.id) + "/state.json", text, 0600);
 }
 
 Status current_status(const std::string& root, const State& st) {
@@ -205,17 +205,21 @@ Status current_status(const std::string& root, const State& st) {
   return Status::running;
 }
 
+// runc's member order; annotations only when there are some.
 std::string oci_state_json(const State& st, Status status) {
-  json j = {{"ociVersion", st.oci_version},
-            {"id", st.id},
-            {"status", to_string(status)},
-            {"pid", status == Status::stopped ? 0 : st.pid},
-            {"bundle", st.bundle},
-            {"rootfs", st.rootfs},
-            {"created", st.created},
-            {"owner", ""}};
-  if (!st.annotations.empty()) j["annotations"] = st.annotations;
-  return j.dump(2);
+  std::string text;
+  ObjectWriter w(text, 2);
+  w.add("ociVersion", st.oci_version)
+      .add("id", st.id)
+      .add("pid", status == Status::stopped ? 0 : st.pid)
+      .add("status", std::string_view(to_string(status)))
+      .add("bundle", st.bundle)
+      .add("rootfs", st.rootfs)
+      .add("created", st.created);
+  if (!st.annotations.empty()) w.add("annotations", st.annotations);
+  w.add("owner", std::string_view());
+  w.close();
+  return text;
 }
 
 std::string start_socket_path(int dir_fd) { return "/proc/self/fd/" + std::to_string(dir_fd) + "/start.sock"; }

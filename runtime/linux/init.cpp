@@ -70,7 +70,7 @@ void join_session_keyring(const std::string& id) {
     console_slave = std::move(pty->slave);
   }
 
-  if (own_root) CHECK_OR_DIE(sock, enter_rootfs(p.rootfs, p.no_pivot));
+  if (own_root) CHECK_OR_DIE(sock, enter_rootfs(cfg, p.rootfs, p.no_pivot));
   // runc creates a missing working directory (engines rely on it for image
   // WORKDIRs): inside the new root, before finish_rootfs makes it read-only.
   if (cfg.process && !cfg.process->cwd.empty()) {

@@ -359,7 +359,7 @@ TEST_CASE("rootfs: full setup with pivot_root, checked from inside") {
     int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     c.expect(master >= 0 && ::grantpt(master) == 0 && ::unlockpt(master) == 0, "open a pty");
     c.ok(mount_console(b.rootfs, ::ptsname(master)), "mount_console");
-    if (!c.ok(enter_rootfs(b.rootfs, false), "enter_rootfs")) return c.failures;
+    if (!c.ok(enter_rootfs(cfg, b.rootfs, false), "enter_rootfs")) return c.failures;
     if (!c.ok(finish_rootfs(cfg), "finish_rootfs")) return c.failures;
 
     char cwd[PATH_MAX];
@@ -488,7 +488,7 @@ TEST_CASE("rootfs: user namespace keeps locked flags, binds devices and sysfs") 
         !write_file("/proc/self/gid_map", "0 0 1"))
       return std::string("writing own id maps failed\n");
     if (!c.ok(prepare_rootfs(cfg, opt), "prepare_rootfs")) return c.failures;
-    if (!c.ok(enter_rootfs(b.rootfs, false), "enter_rootfs")) return c.failures;
+    if (!c.ok(enter_rootfs(cfg, b.rootfs, false), "enter_rootfs")) return c.failures;
     if (!c.ok(finish_rootfs(cfg), "finish_rootfs")) return c.failures;
     struct stat st {};
     c.expect(::stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3),
@@ -559,7 +559,7 @@ TEST_CASE("rootfs: no_pivot and shared propagation") {
       Checks c;
       if (::unshare(CLONE_NEWNS) < 0) return std::string("unshare failed\n");
       if (!c.ok(prepare_rootfs(cfg, opt), "prepare_rootfs")) return c.failures;
-      if (!c.ok(enter_rootfs(b.rootfs, no_pivot), "enter_rootfs")) return c.failures;
+      if (!c.ok(enter_rootfs(cfg, b.rootfs, no_pivot), "enter_rootfs")) return c.failures;
       if (!c.ok(finish_rootfs(cfg), "finish_rootfs")) return c.failures;
       c.expect(::access("/bin/busybox", X_OK) == 0, "busybox in the new root");
       c.expect(::access(b.t.path.c_str(), F_OK) < 0, "host temp dir hidden");

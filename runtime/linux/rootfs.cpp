@@ -547,6 +547,21 @@ Result<> unshare_if_shared(const std::string& path, unsigned long how) {
   return {};
 }
 
+// Whether a mount of the container's namespace may be shared when pivot_root runs. Not after the
+// default recursive slave propagation of / (or a recursive private or unbindable one): every copy
+// of a host mount is then a slave, and so is every bind of one. Only linux.rootfsPropagation
+// (shared, or not recursive) or a mount's own shared option can make one shared; otherwise
+// unshare_if_shared() and its reads of /proc/self/mountinfo, which lists every host mount, are
+// skipped.
+bool may_be_shared(const spec::Config& cfg) {
+  unsigned long prop = root_propagation(cfg);
+  if (prop && (!(prop & MS_REC) || (prop & MS_SHARED))) return true;
+  for (const auto& m : cfg.mounts)
+    for (const auto& o : m.options)
+      if (o == "shared" || o == "rshared") return true;
+  return false;
+}
+
 }  // namespace
 
 // ---- public -----------------------------------------------------------------------------------
@@ -561,7 +576,7 @@ Result<> prepare_rootfs(const spec::Config& cfg, const RootfsOptions& opt) {
   TRYC(do_mount("", "/", nullptr, prop, ""), "linux.rootfsPropagation: set on /");
   // The rootfs bind below must not propagate out, and pivot_root refuses a shared parent. For
   // (r)slave, a slave: the bind of a slave follows the same master, so host events still arrive.
-  TRYC(unshare_if_shared(opt.rootfs, (prop & MS_SLAVE) ? MS_SLAVE : MS_PRIVATE), "root.path");
+  if (may_be_shared(cfg)) TRYC(unshare_if_shared(opt.rootfs, (prop & MS_SLAVE) ? MS_SLAVE : MS_PRIVATE), "root.path");
   TRYC(do_mount(opt.rootfs, opt.rootfs, nullptr, MS_BIND | MS_REC, "", "bind " + opt.rootfs + " onto itself"),
        "root.path");
 
@@ -580,13 +595,15 @@ Result<> mount_console(const std::string& rootfs, const std::string& pty_slave_p
   return {};
 }
 
-Result<> enter_rootfs(const std::string& rootfs, bool no_pivot) {
+Result<> enter_rootfs(const spec::Config& cfg, const std::string& rootfs, bool no_pivot) {
   Fd newroot = TRYC(open_fd(rootfs, O_DIRECTORY | O_RDONLY), "root.path");
   if (!no_pivot) {
     // pivot_root refuses shared mounts for the new root and the current one; the final
     // propagation comes back in finish_rootfs().
-    TRY(unshare_if_shared(rootfs, MS_PRIVATE));
-    TRY(unshare_if_shared("/", MS_PRIVATE));
+    if (may_be_shared(cfg)) {
+      TRY(unshare_if_shared(rootfs, MS_PRIVATE));
+      TRY(unshare_if_shared("/", MS_PRIVATE));
+    }
     Fd oldroot = TRYC(open_fd("/", O_DIRECTORY | O_RDONLY), "open /");
     if (::fchdir(newroot.get()) < 0) return sys_error("chdir " + rootfs);
     // pivot_root(".", "."): the old root ends up stacked on the new one, no put_old dir needed.

@@ -38,7 +38,7 @@ struct RootfsOptions {
 // pivot_root(".", ".") in the rootfs and a lazy unmount of the old root; with no_pivot, MS_MOVE
 // the rootfs onto / and chroot (less safe: the old root stays reachable to a process that can
 // escape a chroot, which is why pivot_root is the default). Leaves the cwd at the new "/".
-[[nodiscard]] Result<> enter_rootfs(const std::string& rootfs, bool no_pivot);
+[[nodiscard]] Result<> enter_rootfs(const spec::Config& cfg, const std::string& rootfs, bool no_pivot);
 [[nodiscard]] Result<> finish_rootfs(const spec::Config& cfg);
 
 // A detached copy of `source` (recursive when `recursive`) whose ids are mapped through a new

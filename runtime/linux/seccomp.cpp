@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "base/file.hpp"
+#include "base/json.hpp"
 #include "base/unix_socket.hpp"
 
 namespace orun::linux {
@@ -176,24 +177,6 @@ std::vector<sock_filter> enosys_stub(const spec::Seccomp& sc, uint32_t default_a
   return out;
 }
 
-void json_escape(std::string& out, std::string_view s) {
-  out += '"';
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  out += '"';
-}
-
 }  // namespace
 
 std::vector<std::string> seccomp_actions() { return {kActions.begin(), kActions.end()}; }
@@ -336,7 +319,7 @@ std::string container_process_state(std::string_view state_json, pid_t pid, std:
   out += std::to_string(pid);
   if (!metadata.empty()) {
     out += R"(,"metadata":)";
-    json_escape(out, metadata);
+    json::append_quoted(out, metadata);
   }
   out += R"(,"state":)";
   out += state_json.empty() ? std::string_view("{}") : state_json;

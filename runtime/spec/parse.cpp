@@ -1,21 +1,21 @@
-// config.json reader. nlohmann::json builds the document (its exceptions are
-// caught here, at the boundary); the walk below checks every type itself and
-// never calls a throwing accessor on a value of the wrong type.
+// config.json reader: base/json.hpp parses the document into plain values, and
+// the walk below checks every type itself.
 #include "spec/parse.hpp"
 
 #include <concepts>
 #include <cstdio>
 #include <limits>
-#include <nlohmann/json.hpp>
 
 #include "base/file.hpp"
+#include "base/json.hpp"
 #include "spec/names.hpp"
 
 namespace orun::spec {
 
 namespace {
 
-using json = nlohmann::json;
+using json::Value;
+using Type = Value::Type;
 using Path = std::string;  // "linux.namespaces[2].type"; empty for the document itself
 
 Path member(const Path& parent, std::string_view key) {
@@ -30,15 +30,15 @@ std::unexpected<Error> bad(const Path& path, const std::string& msg) {
 
 // ---- scalars ----
 
-Result<> read(const json& v, const Path& p, std::string& out) {
+Result<> read(const Value& v, const Path& p, std::string& out) {
   if (!v.is_string()) return bad(p, "expected a string");
-  out = v.get_ref<const std::string&>();
+  out = v.string;
   return {};
 }
 
-Result<> read(const json& v, const Path& p, bool& out) {
-  if (!v.is_boolean()) return bad(p, "expected a boolean");
-  out = v.get<bool>();
+Result<> read(const Value& v, const Path& p, bool& out) {
+  if (v.type != Type::boolean) return bad(p, "expected a boolean");
+  out = v.boolean;
   return {};
 }
 
@@ -52,18 +52,18 @@ const char* int_kind() {
 }
 
 // Integers only: floats (even 1.0) and out-of-range values are errors, as
-// with Go's decoder; nlohmann stores non-negative literals as unsigned.
+// with Go's decoder; non-negative literals are unsigned (base/json.hpp).
 template <std::integral T>
   requires(!std::is_same_v<T, bool>)
-Result<> read(const json& v, const Path& p, T& out) {
-  if (v.is_number_unsigned()) {
-    uint64_t u = v.get<uint64_t>();
+Result<> read(const Value& v, const Path& p, T& out) {
+  if (v.type == Type::unsigned_integer) {
+    uint64_t u = v.unsigned_integer;
     if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) return bad(p, std::string("expected ") + int_kind<T>());
     out = static_cast<T>(u);
     return {};
   }
-  if (v.is_number_integer()) {
-    int64_t i = v.get<int64_t>();
+  if (v.type == Type::integer) {
+    int64_t i = v.integer;
     if constexpr (std::is_unsigned_v<T>) {
       if (i < 0) return bad(p, std::string("expected ") + int_kind<T>());
     } else {
@@ -77,84 +77,85 @@ Result<> read(const json& v, const Path& p, T& out) {
   return bad(p, std::string("expected ") + int_kind<T>());
 }
 
-Result<> expect_object(const json& v, const Path& p) {
+Result<> expect_object(const Value& v, const Path& p) {
   if (!v.is_object()) return bad(p, "expected an object");
   return {};
 }
 
 // ---- structs (declared first so the templates below find them) ----
 
-Result<> read(const json& v, const Path& p, Root& out);
-Result<> read(const json& v, const Path& p, Mount& out);
-Result<> read(const json& v, const Path& p, Mount::IdMap& out);
-Result<> read(const json& v, const Path& p, Process& out);
-Result<> read(const json& v, const Path& p, ConsoleSize& out);
-Result<> read(const json& v, const Path& p, User& out);
-Result<> read(const json& v, const Path& p, Capabilities& out);
-Result<> read(const json& v, const Path& p, Rlimit& out);
-Result<> read(const json& v, const Path& p, IoPriority& out);
-Result<> read(const json& v, const Path& p, Scheduler& out);
-Result<> read(const json& v, const Path& p, ExecCpuAffinity& out);
-Result<> read(const json& v, const Path& p, Hooks& out);
-Result<> read(const json& v, const Path& p, Hook& out);
-Result<> read(const json& v, const Path& p, Linux& out);
-Result<> read(const json& v, const Path& p, Namespace& out);
-Result<> read(const json& v, const Path& p, IdMapping& out);
-Result<> read(const json& v, const Path& p, TimeOffset& out);
-Result<> read(const json& v, const Path& p, Device& out);
-Result<> read(const json& v, const Path& p, Resources& out);
-Result<> read(const json& v, const Path& p, DeviceCgroup& out);
-Result<> read(const json& v, const Path& p, Memory& out);
-Result<> read(const json& v, const Path& p, Cpu& out);
-Result<> read(const json& v, const Path& p, Pids& out);
-Result<> read(const json& v, const Path& p, BlockIo& out);
-Result<> read(const json& v, const Path& p, WeightDevice& out);
-Result<> read(const json& v, const Path& p, ThrottleDevice& out);
-Result<> read(const json& v, const Path& p, HugepageLimit& out);
-Result<> read(const json& v, const Path& p, Network& out);
-Result<> read(const json& v, const Path& p, NetworkPriority& out);
-Result<> read(const json& v, const Path& p, Rdma& out);
-Result<> read(const json& v, const Path& p, Seccomp& out);
-Result<> read(const json& v, const Path& p, SeccompSyscall& out);
-Result<> read(const json& v, const Path& p, SeccompArg& out);
-Result<> read(const json& v, const Path& p, Personality& out);
-Result<> read(const json& v, const Path& p, IntelRdt& out);
+Result<> read(const Value& v, const Path& p, Root& out);
+Result<> read(const Value& v, const Path& p, Mount& out);
+Result<> read(const Value& v, const Path& p, Mount::IdMap& out);
+Result<> read(const Value& v, const Path& p, Process& out);
+Result<> read(const Value& v, const Path& p, ConsoleSize& out);
+Result<> read(const Value& v, const Path& p, User& out);
+Result<> read(const Value& v, const Path& p, Capabilities& out);
+Result<> read(const Value& v, const Path& p, Rlimit& out);
+Result<> read(const Value& v, const Path& p, IoPriority& out);
+Result<> read(const Value& v, const Path& p, Scheduler& out);
+Result<> read(const Value& v, const Path& p, ExecCpuAffinity& out);
+Result<> read(const Value& v, const Path& p, Hooks& out);
+Result<> read(const Value& v, const Path& p, Hook& out);
+Result<> read(const Value& v, const Path& p, Linux& out);
+Result<> read(const Value& v, const Path& p, Namespace& out);
+Result<> read(const Value& v, const Path& p, IdMapping& out);
+Result<> read(const Value& v, const Path& p, TimeOffset& out);
+Result<> read(const Value& v, const Path& p, Device& out);
+Result<> read(const Value& v, const Path& p, Resources& out);
+Result<> read(const Value& v, const Path& p, DeviceCgroup& out);
+Result<> read(const Value& v, const Path& p, Memory& out);
+Result<> read(const Value& v, const Path& p, Cpu& out);
+Result<> read(const Value& v, const Path& p, Pids& out);
+Result<> read(const Value& v, const Path& p, BlockIo& out);
+Result<> read(const Value& v, const Path& p, WeightDevice& out);
+Result<> read(const Value& v, const Path& p, ThrottleDevice& out);
+Result<> read(const Value& v, const Path& p, HugepageLimit& out);
+Result<> read(const Value& v, const Path& p, Network& out);
+Result<> read(const Value& v, const Path& p, NetworkPriority& out);
+Result<> read(const Value& v, const Path& p, Rdma& out);
+Result<> read(const Value& v, const Path& p, Seccomp& out);
+Result<> read(const Value& v, const Path& p, SeccompSyscall& out);
+Result<> read(const Value& v, const Path& p, SeccompArg& out);
+Result<> read(const Value& v, const Path& p, Personality& out);
+Result<> read(const Value& v, const Path& p, IntelRdt& out);
 
 // ---- containers ----
 
 template <typename T>
-Result<> read(const json& v, const Path& p, std::vector<T>& out) {
+Result<> read(const Value& v, const Path& p, std::vector<T>& out) {
   if (!v.is_array()) {
     if constexpr (std::is_same_v<T, std::string>) return bad(p, "expected an array of strings");
     return bad(p, "expected an array");
   }
   out.clear();
-  out.reserve(v.size());
-  for (size_t i = 0; i < v.size(); ++i) {
+  out.reserve(v.array.size());
+  for (size_t i = 0; i < v.array.size(); ++i) {
     T item{};
-    TRY(read(v[i], element(p, i), item));
+    TRY(read(v.array[i], element(p, i), item));
     out.push_back(std::move(item));
   }
   return {};
 }
 
 template <typename T>
-Result<> read(const json& v, const Path& p, std::map<std::string, T>& out) {
+Result<> read(const Value& v, const Path& p, std::map<std::string, T>& out) {
   if (!v.is_object()) {
     if constexpr (std::is_same_v<T, std::string>) return bad(p, "expected an object of strings");
     return bad(p, "expected an object");
   }
   out.clear();
-  for (auto it = v.begin(); it != v.end(); ++it) {
+  for (const json::Member& m : v.object) {
+    if (v.find(m.key) != &m.value) continue;  // a repeated key: the last one counts
     T item{};
-    TRY(read(it.value(), map_entry(p, it.key()), item));
-    out.emplace(it.key(), std::move(item));
+    TRY(read(m.value, map_entry(p, m.key), item));
+    out.emplace(m.key, std::move(item));
   }
   return {};
 }
 
 template <typename T>
-Result<> read(const json& v, const Path& p, std::optional<T>& out) {
+Result<> read(const Value& v, const Path& p, std::optional<T>& out) {
   T item{};
   TRY(read(v, p, item));
   out = std::move(item);
@@ -162,38 +163,38 @@ Result<> read(const json& v, const Path& p, std::optional<T>& out) {
 }
 
 // obj[key] when present and not null (null is absent, as for Go's decoder).
-const json* find(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return nullptr;
-  return &*it;
+const Value* find(const Value& obj, const char* key) {
+  const Value* v = obj.find(key);
+  if (!v || v->is_null()) return nullptr;
+  return v;
 }
 
 // Optional member: absent leaves out untouched.
 template <typename T>
-Result<> opt(const json& obj, const Path& p, const char* key, T& out) {
-  const json* v = find(obj, key);
+Result<> opt(const Value& obj, const Path& p, const char* key, T& out) {
+  const Value* v = find(obj, key);
   if (!v) return {};
   return read(*v, member(p, key), out);
 }
 
 // Required member (REQUIRED in the spec, with no meaningful zero value).
 template <typename T>
-Result<> req(const json& obj, const Path& p, const char* key, T& out) {
-  const json* v = find(obj, key);
+Result<> req(const Value& obj, const Path& p, const char* key, T& out) {
+  const Value* v = find(obj, key);
   if (!v) return bad(member(p, key), "required field is missing");
   return read(*v, member(p, key), out);
 }
 
 // ---- struct readers ----
 
-Result<> read(const json& v, const Path& p, Root& out) {
+Result<> read(const Value& v, const Path& p, Root& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "path", out.path));  // emptiness is validate()'s call
   TRY(opt(v, p, "readonly", out.readonly));
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Mount::IdMap& out) {
+Result<> read(const Value& v, const Path& p, Mount::IdMap& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "containerID", out.container_id));
   TRY(req(v, p, "hostID", out.host_id));
@@ -201,7 +202,7 @@ Result<> read(const json& v, const Path& p, Mount::IdMap& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Mount& out) {
+Result<> read(const Value& v, const Path& p, Mount& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "destination", out.destination));
   TRY(opt(v, p, "type", out.type));
@@ -212,14 +213,14 @@ Result<> read(const json& v, const Path& p, Mount& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, ConsoleSize& out) {
+Result<> read(const Value& v, const Path& p, ConsoleSize& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "height", out.height));
   TRY(req(v, p, "width", out.width));
   return {};
 }
 
-Result<> read(const json& v, const Path& p, User& out) {
+Result<> read(const Value& v, const Path& p, User& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "uid", out.uid));
   TRY(opt(v, p, "gid", out.gid));
@@ -229,7 +230,7 @@ Result<> read(const json& v, const Path& p, User& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Capabilities& out) {
+Result<> read(const Value& v, const Path& p, Capabilities& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "bounding", out.bounding));
   TRY(opt(v, p, "effective", out.effective));
@@ -239,7 +240,7 @@ Result<> read(const json& v, const Path& p, Capabilities& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Rlimit& out) {
+Result<> read(const Value& v, const Path& p, Rlimit& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "type", out.type));
   TRY(req(v, p, "hard", out.hard));
@@ -247,14 +248,14 @@ Result<> read(const json& v, const Path& p, Rlimit& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, IoPriority& out) {
+Result<> read(const Value& v, const Path& p, IoPriority& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "class", out.klass));
   TRY(opt(v, p, "priority", out.priority));
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Scheduler& out) {
+Result<> read(const Value& v, const Path& p, Scheduler& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "policy", out.policy));
   TRY(opt(v, p, "nice", out.nice));
@@ -266,14 +267,14 @@ Result<> read(const json& v, const Path& p, Scheduler& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, ExecCpuAffinity& out) {
+Result<> read(const Value& v, const Path& p, ExecCpuAffinity& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "initial", out.initial));
   TRY(opt(v, p, "final", out.final));
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Process& out) {
+Result<> read(const Value& v, const Path& p, Process& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "terminal", out.terminal));
   TRY(opt(v, p, "consoleSize", out.console_size));
@@ -294,7 +295,7 @@ Result<> read(const json& v, const Path& p, Process& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Hook& out) {
+Result<> read(const Value& v, const Path& p, Hook& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "path", out.path));
   TRY(opt(v, p, "args", out.args));
@@ -303,7 +304,7 @@ Result<> read(const json& v, const Path& p, Hook& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Hooks& out) {
+Result<> read(const Value& v, const Path& p, Hooks& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "prestart", out.prestart));
   TRY(opt(v, p, "createRuntime", out.create_runtime));
@@ -314,7 +315,7 @@ Result<> read(const json& v, const Path& p, Hooks& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Namespace& out) {
+Result<> read(const Value& v, const Path& p, Namespace& out) {
   TRY(expect_object(v, p));
   std::string type;
   TRY(req(v, p, "type", type));
@@ -325,7 +326,7 @@ Result<> read(const json& v, const Path& p, Namespace& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, IdMapping& out) {
+Result<> read(const Value& v, const Path& p, IdMapping& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "containerID", out.container_id));
   TRY(req(v, p, "hostID", out.host_id));
@@ -333,14 +334,14 @@ Result<> read(const json& v, const Path& p, IdMapping& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, TimeOffset& out) {
+Result<> read(const Value& v, const Path& p, TimeOffset& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "secs", out.secs));
   TRY(opt(v, p, "nanosecs", out.nanosecs));
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Device& out) {
+Result<> read(const Value& v, const Path& p, Device& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "type", out.type));
   TRY(req(v, p, "path", out.path));
@@ -358,7 +359,7 @@ Result<> read(const json& v, const Path& p, Device& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, DeviceCgroup& out) {
+Result<> read(const Value& v, const Path& p, DeviceCgroup& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "allow", out.allow));
   TRY(opt(v, p, "type", out.type));
@@ -368,7 +369,7 @@ Result<> read(const json& v, const Path& p, DeviceCgroup& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Memory& out) {
+Result<> read(const Value& v, const Path& p, Memory& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "limit", out.limit));
   TRY(opt(v, p, "reservation", out.reservation));
@@ -382,7 +383,7 @@ Result<> read(const json& v, const Path& p, Memory& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Cpu& out) {
+Result<> read(const Value& v, const Path& p, Cpu& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "shares", out.shares));
   TRY(opt(v, p, "quota", out.quota));
@@ -396,13 +397,13 @@ Result<> read(const json& v, const Path& p, Cpu& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Pids& out) {
+Result<> read(const Value& v, const Path& p, Pids& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "limit", out.limit));
   return {};
 }
 
-Result<> read(const json& v, const Path& p, WeightDevice& out) {
+Result<> read(const Value& v, const Path& p, WeightDevice& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "major", out.major));
   TRY(req(v, p, "minor", out.minor));
@@ -411,7 +412,7 @@ Result<> read(const json& v, const Path& p, WeightDevice& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, ThrottleDevice& out) {
+Result<> read(const Value& v, const Path& p, ThrottleDevice& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "major", out.major));
   TRY(req(v, p, "minor", out.minor));
@@ -419,7 +420,7 @@ Result<> read(const json& v, const Path& p, ThrottleDevice& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, BlockIo& out) {
+Result<> read(const Value& v, const Path& p, BlockIo& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "weight", out.weight));
   TRY(opt(v, p, "leafWeight", out.leaf_weight));
@@ -431,35 +432,35 @@ Result<> read(const json& v, const Path& p, BlockIo& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, HugepageLimit& out) {
+Result<> read(const Value& v, const Path& p, HugepageLimit& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "pageSize", out.page_size));
   TRY(req(v, p, "limit", out.limit));
   return {};
 }
 
-Result<> read(const json& v, const Path& p, NetworkPriority& out) {
+Result<> read(const Value& v, const Path& p, NetworkPriority& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "name", out.name));
   TRY(req(v, p, "priority", out.priority));
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Network& out) {
+Result<> read(const Value& v, const Path& p, Network& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "classID", out.class_id));
   TRY(opt(v, p, "priorities", out.priorities));
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Rdma& out) {
+Result<> read(const Value& v, const Path& p, Rdma& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "hcaHandles", out.hca_handles));
   TRY(opt(v, p, "hcaObjects", out.hca_objects));
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Resources& out) {
+Result<> read(const Value& v, const Path& p, Resources& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "devices", out.devices));
   TRY(opt(v, p, "memory", out.memory));
@@ -473,7 +474,7 @@ Result<> read(const json& v, const Path& p, Resources& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, SeccompArg& out) {
+Result<> read(const Value& v, const Path& p, SeccompArg& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "index", out.index));
   TRY(req(v, p, "value", out.value));
@@ -482,7 +483,7 @@ Result<> read(const json& v, const Path& p, SeccompArg& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, SeccompSyscall& out) {
+Result<> read(const Value& v, const Path& p, SeccompSyscall& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "names", out.names));
   TRY(req(v, p, "action", out.action));
@@ -491,7 +492,7 @@ Result<> read(const json& v, const Path& p, SeccompSyscall& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Seccomp& out) {
+Result<> read(const Value& v, const Path& p, Seccomp& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "defaultAction", out.default_action));
   TRY(opt(v, p, "defaultErrnoRet", out.default_errno_ret));
@@ -503,14 +504,14 @@ Result<> read(const json& v, const Path& p, Seccomp& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Personality& out) {
+Result<> read(const Value& v, const Path& p, Personality& out) {
   TRY(expect_object(v, p));
   TRY(req(v, p, "domain", out.domain));
   TRY(opt(v, p, "flags", out.flags));
   return {};
 }
 
-Result<> read(const json& v, const Path& p, IntelRdt& out) {
+Result<> read(const Value& v, const Path& p, IntelRdt& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "closID", out.clos_id));
   TRY(opt(v, p, "l3CacheSchema", out.l3_cache_schema));
@@ -520,7 +521,7 @@ Result<> read(const json& v, const Path& p, IntelRdt& out) {
   return {};
 }
 
-Result<> read(const json& v, const Path& p, Linux& out) {
+Result<> read(const Value& v, const Path& p, Linux& out) {
   TRY(expect_object(v, p));
   TRY(opt(v, p, "namespaces", out.namespaces));
   TRY(opt(v, p, "uidMappings", out.uid_mappings));
@@ -540,7 +541,7 @@ Result<> read(const json& v, const Path& p, Linux& out) {
   return {};
 }
 
-Result<> read_config(const json& v, Config& out) {
+Result<> read_config(const Value& v, Config& out) {
   if (!v.is_object()) return fail("expected a JSON object");
   TRY(req(v, "", "ociVersion", out.oci_version));
   TRY(opt(v, "", "root", out.root));
@@ -554,37 +555,20 @@ Result<> read_config(const json& v, Config& out) {
   return {};
 }
 
-// nlohmann's messages look like "[json.exception.parse_error.101] parse error
-// at line 1, column 5: syntax error ..."; keep what follows the tag.
-std::string json_error_text(const json::exception& e) {
-  std::string_view msg = e.what();
-  if (auto pos = msg.find("] "); pos != std::string_view::npos) msg.remove_prefix(pos + 2);
-  constexpr std::string_view kPrefix = "parse error at ";
-  if (msg.starts_with(kPrefix)) msg.remove_prefix(kPrefix.size());
-  // The message may echo raw input bytes; keep the error one printable line.
-  std::string out;
-  for (unsigned char c : msg) out += (c < 0x20 || c >= 0x7f) ? '?' : static_cast<char>(c);
-  return "invalid JSON: " + out;
-}
-
-// Parse text and run reader on the document, turning any nlohmann exception
-// into an Error so that none escapes into the runtime.
+// Parse text and run reader on the document.
 template <typename T, typename Reader>
 Result<T> parse_with(std::string_view text, Reader reader) {
-  try {
-    json doc = json::parse(text.begin(), text.end());
-    T out{};
-    TRY(reader(doc, out));
-    return out;
-  } catch (const json::exception& e) {
-    return fail(json_error_text(e));
-  }
+  auto doc = json::parse(text);
+  if (!doc) return fail("invalid JSON: " + doc.error().message);
+  T out{};
+  TRY(reader(*doc, out));
+  return out;
 }
 
 }  // namespace
 
 Result<Config> parse_config(std::string_view text) {
-  auto r = parse_with<Config>(text, [](const json& doc, Config& out) { return read_config(doc, out); });
+  auto r = parse_with<Config>(text, [](const Value& doc, Config& out) { return read_config(doc, out); });
   if (!r) return std::unexpected(std::move(r).error().context("config.json"));
   return r;
 }
@@ -594,20 +578,20 @@ Result<Config> load_config(const std::string& bundle_dir) {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   std::string path = (dir == "/" ? "" : dir) + "/config.json";
   std::string text = TRY(read_file(path));  // its error names the path
-  auto r = parse_with<Config>(text, [](const json& doc, Config& out) { return read_config(doc, out); });
+  auto r = parse_with<Config>(text, [](const Value& doc, Config& out) { return read_config(doc, out); });
   if (!r) return std::unexpected(std::move(r).error().context(path));
   return r;
 }
 
 Result<Resources> parse_resources(std::string_view text) {
-  return parse_with<Resources>(text, [](const json& doc, Resources& out) {
+  return parse_with<Resources>(text, [](const Value& doc, Resources& out) {
     if (!doc.is_object()) return Result<>(fail("expected a JSON object"));
     return read(doc, "", out);
   });
 }
 
 Result<Process> parse_process(std::string_view text) {
-  return parse_with<Process>(text, [](const json& doc, Process& out) {
+  return parse_with<Process>(text, [](const Value& doc, Process& out) {
     if (!doc.is_object()) return Result<>(fail("expected a JSON object"));
     return read(doc, "", out);
   });
