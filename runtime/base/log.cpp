@@ -1,5 +1,6 @@
 #include "log.hpp"
 
+#include "json.hpp"
 #include "strings.hpp"
 
 #include <fcntl.h>
@@ -40,35 +41,12 @@ void setup(const std::string& path, Format format, bool debug) {
 
 int fd() { return g_owned ? g_fd : -1; }
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
-}
-
 void write(Level level, std::string_view msg) {
   if (level == Level::debug && !g_debug) return;
   std::string line;
   if (g_format == Format::json) {
-    line = std::string("{\"level\":\"") + level_name(level) + "\",\"msg\":\"" + json_escape(msg) +
-           "\",\"time\":\"" + now_rfc3339() + "\"}\n";
+    line = std::string("{\"level\":\"") + level_name(level) + "\",\"msg\":" + json::quote(msg) +
+           ",\"time\":\"" + now_rfc3339() + "\"}\n";
   } else {
     line = std::string("orun: ") + (level == Level::error ? "" : std::string(level_name(level)) + ": ") +
            std::string(msg) + "\n";

@@ -19,7 +19,4 @@ inline void error(std::string_view m) { write(Level::error, m); }
 // The log fd (for children that inherit it); -1 when logging to stderr.
 int fd();
 
-// JSON string escaping, shared with other JSON writers that avoid a library.
-std::string json_escape(std::string_view s);
-
 }  // namespace orun::log
