@@ -109,8 +109,14 @@ Result<> collect_pids(const std::string& dir, std::vector<pid_t>& out) {
     return sys_error("read " + path);
   }
   Fd owned(fd);
-  std::string text = TRYC(read_fd(fd), "read " + path);
-  for (auto& line : split(text, '\n')) {
+  auto text = read_fd(fd);
+  if (!text) {
+    // Removed between the open and the read: the systemd driver's scope, which systemd removes
+    // as soon as the killed processes leave it. Nothing is left in it.
+    if (text.error().code == ENODEV) return {};
+    return std::unexpected(std::move(text).error().context("read " + path));
+  }
+  for (auto& line : split(*text, '\n')) {
     if (auto pid = parse_int(trim(line)); pid && *pid > 0) out.push_back(static_cast<pid_t>(*pid));
   }
   for (auto& child : TRY(children_of(dir))) TRY(collect_pids(dir + "/" + child, out));

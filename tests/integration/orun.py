@@ -312,16 +312,20 @@ def check_leaks(o, tmp_path, mark_value):
     listed = o.list("-q")
     if listed.returncode == 0:
         ids += [i for i in listed.stdout.split() if i not in ids]
+    failed = {}  # cid -> why its delete --force failed, for the report
     for cid in ids:
         try:
-            o.delete(cid, force=True, timeout=30)
+            r = o.delete(cid, force=True, timeout=30)
+            if r.returncode != 0:
+                failed[cid] = f"exit {r.returncode}: {r.stderr.strip()}"
         except subprocess.TimeoutExpired:
-            pass
+            failed[cid] = "timed out after 30 s"
 
     problems = []
     for cid in ids:
         if os.path.exists(os.path.join(o.root, cid)):
-            problems.append(f"state dir {os.path.join(o.root, cid)} left after delete --force")
+            why = f" ({failed[cid]})" if cid in failed else ""
+            problems.append(f"state dir {os.path.join(o.root, cid)} left after delete --force{why}")
     procs = processes_of(ids, mark_value, o.pids)
     problems += procs.values()
     for pid in procs:
