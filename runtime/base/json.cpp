@@ -77,59 +77,41 @@ class Parser {
     return {};
   }
 
+  // Skips whitespace, then c if it comes next.
+  bool take(char c) {
+    skip_space();
+    if (peek() != c) return false;
+    ++pos_;
+    return true;
+  }
+
   Result<> object(Value& v, int depth) {
     if (depth > kMaxDepth) return error("nested deeper than " + std::to_string(kMaxDepth));
     v.type = Value::Type::object;
     ++pos_;  // '{'
-    skip_space();
-    if (peek() == '}') {
-      ++pos_;
-      return {};
-    }
-    for (;;) {
+    if (take('}')) return {};
+    do {
       skip_space();
       if (peek() != '"') return error("expected a member name in double quotes");
       Member& m = v.object.emplace_back();
       TRY(string(m.key));
-      skip_space();
-      if (peek() != ':') return error("expected ':' after a member name");
-      ++pos_;
+      if (!take(':')) return error("expected ':' after a member name");
       TRY(value(m.value, depth));
-      skip_space();
-      if (peek() == ',') {
-        ++pos_;
-        continue;
-      }
-      if (peek() == '}') {
-        ++pos_;
-        return {};
-      }
-      return error("expected ',' or '}' in an object");
-    }
+    } while (take(','));
+    if (!take('}')) return error("expected ',' or '}' in an object");
+    return {};
   }
 
   Result<> array(Value& v, int depth) {
     if (depth > kMaxDepth) return error("nested deeper than " + std::to_string(kMaxDepth));
     v.type = Value::Type::array;
     ++pos_;  // '['
-    skip_space();
-    if (peek() == ']') {
-      ++pos_;
-      return {};
-    }
-    for (;;) {
+    if (take(']')) return {};
+    do {
       TRY(value(v.array.emplace_back(), depth));
-      skip_space();
-      if (peek() == ',') {
-        ++pos_;
-        continue;
-      }
-      if (peek() == ']') {
-        ++pos_;
-        return {};
-      }
-      return error("expected ',' or ']' in an array");
-    }
+    } while (take(','));
+    if (!take(']')) return error("expected ',' or ']' in an array");
+    return {};
   }
 
   static bool digit(char c) { return c >= '0' && c <= '9'; }

@@ -1,12 +1,10 @@
 #include "log.hpp"
 
-#include "json.hpp"
-#include "strings.hpp"
-
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include "json.hpp"
+#include "strings.hpp"
 
 namespace orun::log {
 namespace {

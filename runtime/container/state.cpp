@@ -105,9 +105,9 @@ class ObjectWriter {
   bool first_ = true;
 };
 
-std::string string_member(const json::Value& doc, std::string_view key) {
+std::string string_member(const json::Value& doc, std::string_view key, std::string_view otherwise = {}) {
   const json::Value* v = doc.find(key);
-  return v && v->is_string() ? v->string : std::string();
+  return v && v->is_string() ? v->string : std::string(otherwise);
 }
 
 bool bool_member(const json::Value& doc, std::string_view key, bool otherwise) {
@@ -161,8 +161,7 @@ Result<State> load_state(const std::string& root, const std::string& id) {
   st.bundle = string_member(*doc, "bundle");
   st.rootfs = string_member(*doc, "rootfs");
   st.created = string_member(*doc, "created");
-  const json::Value* status = doc->find("status");
-  st.recorded = status && status->is_string() ? status->string : "creating";
+  st.recorded = string_member(*doc, "status", "creating");
   st.annotations = map_member(*doc, "annotations");
   st.cgroups_path = string_member(*doc, "cgroupsPath");
   st.systemd_cgroup = bool_member(*doc, "systemdCgroup", false);

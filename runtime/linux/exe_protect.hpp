@@ -6,6 +6,8 @@
 // by orun's entry before glibc starts (cli/entry.cpp), or, where cloning
 // mounts is not allowed, a sealed memfd copy of the binary, made here.
 #pragma once
+#include <string_view>
+
 #include "base/result.hpp"
 
 namespace orun::linux {
@@ -14,6 +16,8 @@ namespace orun::linux {
 // ensure_sealed_exe() removes it first thing, so it reaches neither hooks nor the container.
 inline constexpr char kClonedExeVar[] = "_ORUN_CLONED_EXE";
 inline constexpr char kClonedExeEnv[] = "_ORUN_CLONED_EXE=1";
+static_assert(std::string_view(kClonedExeEnv).starts_with(kClonedExeVar) && kClonedExeEnv[sizeof kClonedExeVar - 1] == '=',
+              "the entry's assignment must set the variable ensure_sealed_exe() looks for");
 
 // If the running binary is not already protected (the entry's read-only
 // detached mount clone, or a sealed memfd), re-exec with the same argv and
